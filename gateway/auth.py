@@ -1,0 +1,64 @@
+"""Who is calling: user id, API key and account, checked without revealing which part was wrong."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from .errors import AUTH_FAILED, PERMISSION_DENIED, LegacyError
+from .models import Account, User
+
+# Compared against when no user matches, so a wrong user id costs the same work as a wrong key.
+_DUMMY_HASH = hashlib.sha256(b"rewardgate: no such user").hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    account: Account
+    user: User
+
+    @property
+    def account_id(self) -> str:
+        return self.account.id
+
+    @property
+    def is_manager(self) -> bool:
+        return self.user.role == "manager"
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def new_api_key() -> str:
+    return secrets.token_hex(16)
+
+
+def authenticate(user_id: str, secret: str, account_id: str | None) -> Caller:
+    """Return the caller, or raise one generic error whatever was wrong.
+
+    ``account_id`` may be omitted (API 1.5/1.6 clients leave it out); when given it must be the
+    user's own account.
+    """
+    if not user_id or not secret:
+        raise LegacyError(AUTH_FAILED)
+    offered = hash_key(secret).encode("ascii")
+    query = User.select(User, Account).join(Account).where(User.user_id == user_id)
+    if account_id:
+        query = query.where(User.account == account_id)
+    matches = []
+    candidates = list(query.limit(5))
+    for user in candidates or [None]:
+        stored = user.key_hash if user is not None else _DUMMY_HASH
+        if hmac.compare_digest(stored.encode("ascii"), offered) and user is not None:
+            matches.append(user)
+    if len(matches) != 1:
+        raise LegacyError(AUTH_FAILED)
+    user = matches[0]
+    return Caller(user.account, user)
+
+
+def authorize(caller: Caller, permission: str) -> None:
+    if permission == "manage" and not caller.is_manager:
+        raise LegacyError(PERMISSION_DENIED)

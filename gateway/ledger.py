@@ -1,0 +1,159 @@
+"""The ledger: every balance change is an appended row, and the stored balance moves with it atomically.
+
+Rules kept here and nowhere else:
+- a change is one INSERT into ``ledger_entry`` plus one conditional UPDATE (or upsert) of the
+  membership's balance, inside the caller's write transaction: never read-modify-write;
+- a debit is refused, changing nothing, when it would take the stored balance below ``minimum``
+  (0, or what fees and depreciations have already taken);
+- a deleted transaction is never removed: a reversing row cancels it, at most once;
+- ``check`` proves that every stored balance equals the sum of its ledger rows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import peewee as pw
+
+from .db import database
+from .errors import LegacyError
+from .models import Campaign, Customer, LedgerEntry, Membership, utcnow
+
+INSUFFICIENT = "Insufficient balance"
+
+
+class InsufficientBalance(LegacyError):
+    def __init__(self, message: str = INSUFFICIENT):
+        super().__init__(message)
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    entry: LedgerEntry
+    balance: int  # the stored balance of the membership after the change
+
+
+def post(
+    *,
+    account_id: str,
+    campaign: Campaign,
+    customer: Customer,
+    amount: int,
+    kind: str,
+    item: int = 0,
+    minimum: int = 0,
+    insufficient: str = INSUFFICIENT,
+    **details,
+) -> Posted:
+    """Append one entry and apply it to the balance. Call inside ``db.write_transaction()``."""
+    if database.transaction_depth() == 0:
+        raise RuntimeError("ledger.post must run inside a write transaction")
+    now = utcnow()
+    where = (Membership.customer == customer.id) & (Membership.campaign == campaign.id) & (Membership.item == item)
+    if amount >= 0:
+        (
+            Membership.insert(
+                customer=customer.id, campaign=campaign.id, item=item, balance=amount,
+                first_activity=now, last_activity=now, created=now,
+            )
+            .on_conflict(
+                conflict_target=[Membership.customer, Membership.campaign, Membership.item],
+                update={
+                    Membership.balance: Membership.balance + amount,
+                    Membership.last_activity: now,
+                    Membership.first_activity: pw.fn.COALESCE(Membership.first_activity, now),
+                },
+            )
+            .execute()
+        )
+    else:
+        changed = (
+            Membership.update(balance=Membership.balance + amount, last_activity=now)
+            .where(where & (Membership.balance + amount >= minimum))
+            .execute()
+        )
+        if changed != 1:
+            raise InsufficientBalance(insufficient)
+    entry = LedgerEntry.create(
+        account=account_id, campaign=campaign.id, customer=customer.id, item=item,
+        kind=kind, amount=amount, created=now, **details,
+    )
+    balance = Membership.select(Membership.balance).where(where).scalar()
+    return Posted(entry, balance)
+
+
+def reverse(entry: LedgerEntry, *, user_id: str = "", minimum: int = 0, insufficient: str = INSUFFICIENT) -> Posted:
+    """Cancel ``entry`` with a reversing row. A second reversal of the same entry is refused by the
+    unique ``reverses`` column, so a retried delete can never count twice."""
+    campaign = Campaign(id=entry.campaign_id)
+    customer = Customer(id=entry.customer_id)
+    try:
+        with database.atomic():
+            return post(
+                account_id=entry.account_id, campaign=campaign, customer=customer, amount=-entry.amount,
+                kind="reversal", item=entry.item, minimum=minimum, insufficient=insufficient,
+                reverses=entry.id, user_id=user_id, original_amount=entry.original_amount,
+            )
+    except pw.IntegrityError:
+        raise LegacyError("Transaction already deleted") from None
+
+
+def enroll(campaign: Campaign, customer: Customer, item: int = 0) -> None:
+    """Make a customer a member of a campaign with a zero balance (no ledger row: nothing changed)."""
+    (
+        Membership.insert(customer=customer.id, campaign=campaign.id, item=item, balance=0)
+        .on_conflict_ignore()
+        .execute()
+    )
+
+
+def live_entries():
+    """Entries that count in a history: neither reversed nor reversals."""
+    reversed_ids = LedgerEntry.select(LedgerEntry.reverses).where(LedgerEntry.reverses.is_null(False))
+    return LedgerEntry.select().where((LedgerEntry.kind != "reversal") & (LedgerEntry.id.not_in(reversed_ids)))
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    customer_id: int
+    campaign_id: str
+    item: int
+    stored: int | None
+    ledger: int
+
+
+def check(batch: int = 5000):
+    """Yield every membership whose stored balance differs from the sum of its ledger rows.
+
+    Both sides are streamed in key order and merged, so the check runs in constant memory on a
+    ledger of any size.
+    """
+    sums = (
+        LedgerEntry.select(LedgerEntry.customer, LedgerEntry.campaign, LedgerEntry.item, pw.fn.SUM(LedgerEntry.amount).alias("total"))
+        .group_by(LedgerEntry.customer, LedgerEntry.campaign, LedgerEntry.item)
+        .order_by(LedgerEntry.customer, LedgerEntry.campaign, LedgerEntry.item)
+        .tuples()
+        .iterator()
+    )
+    stored = (
+        Membership.select(Membership.customer, Membership.campaign, Membership.item, Membership.balance)
+        .order_by(Membership.customer, Membership.campaign, Membership.item)
+        .tuples()
+        .iterator()
+    )
+    ledger_row = next(sums, None)
+    stored_row = next(stored, None)
+    while ledger_row is not None or stored_row is not None:
+        lkey = ledger_row[:3] if ledger_row else None
+        skey = stored_row[:3] if stored_row else None
+        if skey is not None and (lkey is None or skey < lkey):
+            if stored_row[3] != 0:
+                yield Mismatch(*skey, stored_row[3], 0)
+            stored_row = next(stored, None)
+        elif lkey is not None and (skey is None or lkey < skey):
+            yield Mismatch(*lkey, None, int(ledger_row[3]))
+            ledger_row = next(sums, None)
+        else:
+            if int(ledger_row[3]) != stored_row[3]:
+                yield Mismatch(*lkey, stored_row[3], int(ledger_row[3]))
+            ledger_row = next(sums, None)
+            stored_row = next(stored, None)

@@ -1,0 +1,113 @@
+"""The registry of legacy calls: each ``(type, action)`` with its schema, handler and permission.
+
+Modelled on Flask's ``add_url_rule`` and click's command groups: a decorator fills the registry at
+import, a duplicate registration is an error at import time, and the registry is frozen once the app
+is built. The single endpoint only ever asks the registry which call a form names.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+from marshmallow import Schema
+
+from .errors import MISSING_FIELD, UNKNOWN_ACTION, UNKNOWN_TYPE, LegacyError
+
+# Who may make a call: "read" any user; "till" any user, and it writes customers or transactions (a
+# shop's cashier must enrol and record); "manage" manager-level users only.
+PERMISSIONS = ("read", "till", "manage")
+
+
+@dataclass(frozen=True)
+class Call:
+    type: str
+    action: str | None
+    handler: Callable
+    schema: type[Schema]
+    permission: str
+    writes: bool
+    errors: tuple[str, ...]
+    selector: tuple[str, ...]
+
+    @property
+    def summary(self) -> str:
+        return (self.handler.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+
+    @property
+    def name(self) -> str:
+        return f"{self.type}/{self.action}" if self.action else self.type
+
+
+@dataclass
+class Registry:
+    calls: dict[tuple[str, str | None], Call] = field(default_factory=dict)
+    selectors: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+    frozen: bool = False
+
+    def call(
+        self,
+        type_: str,
+        action: str | None = None,
+        *,
+        schema: type[Schema],
+        permission: str = "read",
+        writes: bool = False,
+        errors: tuple[str, ...] = (),
+        selector: tuple[str, ...] = ("action",),
+    ) -> Callable[[Callable], Callable]:
+        """Register the decorated handler; it is returned unchanged, so it stays a plain function."""
+        if permission not in PERMISSIONS:
+            raise ValueError(f"unknown permission {permission!r}")
+
+        def decorator(handler: Callable) -> Callable:
+            self.add(Call(type_, action, handler, schema, permission, writes, tuple(errors), selector))
+            return handler
+
+        return decorator
+
+    def add(self, call: Call) -> None:
+        if self.frozen:
+            raise AssertionError(f"registry is frozen: cannot add {call.name} after the app was built")
+        key = (call.type.lower(), call.action.lower() if call.action else None)
+        if key in self.calls:
+            raise AssertionError(f"call {call.name} is registered twice ({self.calls[key].handler.__module__})")
+        known = self.selectors.get(key[0])
+        has_actions = call.action is not None
+        if known is not None and (bool(known) != has_actions or (has_actions and known != call.selector)):
+            raise AssertionError(f"type {call.type} mixes calls with and without {call.selector}")
+        self.selectors[key[0]] = call.selector if has_actions else ()
+        self.calls[key] = call
+
+    def alias(self, alias: str, type_: str) -> None:
+        """Let clients name a type by another word (``balance`` for ``customer_balance``)."""
+        if alias.lower() in self.selectors or alias.lower() in self.aliases:
+            raise AssertionError(f"alias {alias} clashes with a registered type")
+        self.aliases[alias.lower()] = type_.lower()
+
+    def resolve(self, form: dict[str, str]) -> Call:
+        """Find the call a form names, or raise the legacy error that says what is wrong."""
+        raw_type = form.get("type", "").strip()
+        if not raw_type:
+            raise LegacyError(MISSING_FIELD.format("type"))
+        type_ = raw_type.lower()
+        type_ = self.aliases.get(type_, type_)
+        if type_ not in self.selectors:
+            raise LegacyError(UNKNOWN_TYPE.format(raw_type))
+        selector = self.selectors[type_]
+        if not selector:
+            return self.calls[(type_, None)]
+        raw_action = next((form[f].strip() for f in selector if form.get(f, "").strip()), "")
+        if not raw_action:
+            raise LegacyError(MISSING_FIELD.format(selector[0]))
+        call = self.calls.get((type_, raw_action.lower()))
+        if call is None:
+            raise LegacyError(UNKNOWN_ACTION.format(selector[0], raw_type, raw_action))
+        return call
+
+    def __iter__(self) -> Iterator[Call]:
+        return iter(sorted(self.calls.values(), key=lambda c: (c.type, c.action or "")))
+
+
+registry = Registry()
+call = registry.call

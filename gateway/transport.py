@@ -1,0 +1,127 @@
+"""From an HTTP request to one flat form and an output format, the way legacy clients send them.
+
+- GET query, ``application/x-www-form-urlencoded`` and ``multipart/form-data`` (PHP curl with an array)
+  are all read; a field in both the query string and the body takes the body's value.
+- A repeated field takes its last value, as PHP's ``$_POST`` did on the original server.
+- Bytes that are not UTF-8 (old PHP pages post Latin-1) are read as Windows-1252 rather than dropped:
+  a body is decoded as UTF-8 when all of it is valid UTF-8, else all of it as Windows-1252.
+"""
+from __future__ import annotations
+
+import codecs
+import re
+from urllib.parse import parse_qsl
+
+from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
+from werkzeug.wrappers import Request
+
+from .errors import BAD_CALLBACK, BAD_OUTPUT, LegacyError
+from .render import OutputFormat
+
+MAX_PARTS = 1000
+_CALLBACK = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*", re.ASCII)
+
+
+def _cp1252_gaps(error: UnicodeDecodeError):
+    # The five bytes Windows-1252 leaves undefined map to the same code points, as browsers do.
+    bad = error.object[error.start : error.end]
+    return bad.decode("latin-1"), error.end
+
+
+codecs.register_error("rewardgate-cp1252", _cp1252_gaps)
+
+
+def decode_pairs(pairs: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+    try:
+        return [(k.decode("utf-8"), v.decode("utf-8")) for k, v in pairs]
+    except UnicodeDecodeError:
+        return [(k.decode("cp1252", "rewardgate-cp1252"), v.decode("cp1252", "rewardgate-cp1252")) for k, v in pairs]
+
+
+def _urlencoded_pairs(raw: bytes) -> list[tuple[bytes, bytes]]:
+    # Percent-decode to bytes (latin-1 is byte-transparent), then decide on the text encoding.
+    text = raw.decode("latin-1")
+    return [
+        (k.encode("latin-1"), v.encode("latin-1"))
+        for k, v in parse_qsl(text, keep_blank_values=True, encoding="latin-1", max_num_fields=MAX_PARTS)
+    ]
+
+
+def _multipart_pairs(raw: bytes, boundary: bytes) -> list[tuple[bytes, bytes]]:
+    decoder = MultipartDecoder(boundary, max_form_memory_size=len(raw) + 1)
+    decoder.receive_data(raw)
+    decoder.receive_data(None)
+    pairs: list[tuple[bytes, bytes]] = []
+    name, chunks, is_file = None, [], False
+    while True:
+        event = decoder.next_event()
+        if isinstance(event, (NeedData, Epilogue)):
+            break
+        if isinstance(event, File):
+            name, chunks, is_file = event.name, [], True
+        elif isinstance(event, Field):
+            name, chunks, is_file = event.name, [], False
+        elif isinstance(event, Data):
+            chunks.append(event.data)
+            if not event.more_data and name is not None:
+                if not is_file:  # uploaded files are no API field
+                    pairs.append((name.encode("latin-1", "replace"), b"".join(chunks)))
+                    if len(pairs) > MAX_PARTS:
+                        raise LegacyError(f"Too many form fields: the limit is {MAX_PARTS}")
+                name = None
+    return pairs
+
+
+def read_form(request: Request) -> dict[str, str]:
+    """The merged form: query string first, then the body over it."""
+    form: dict[str, str] = {}
+    query = request.environ.get("QUERY_STRING", "").encode("latin-1", "replace")
+    for key, value in decode_pairs(_urlencoded_pairs(query)):
+        form[key] = value
+    raw = request.get_data(cache=True)  # bounded by MAX_CONTENT_LENGTH
+    if raw:
+        mimetype = request.mimetype
+        if mimetype == "multipart/form-data":
+            boundary = request.mimetype_params.get("boundary", "").encode("latin-1", "replace")
+            if not boundary:
+                raise LegacyError("Malformed multipart body: no boundary")
+            try:
+                pairs = _multipart_pairs(raw, boundary)
+            except ValueError:
+                raise LegacyError("Malformed multipart body") from None
+        elif mimetype in ("application/x-www-form-urlencoded", "", "text/plain"):
+            pairs = _urlencoded_pairs(raw)
+        else:
+            pairs = []  # a JSON or XML body is not the legacy API; its fields are not read
+        for key, value in decode_pairs(pairs):
+            form[key] = value
+    return form
+
+
+def query_form(request: Request) -> dict[str, str]:
+    """Only the query string: what can be known about the caller when the body is refused."""
+    query = request.environ.get("QUERY_STRING", "").encode("latin-1", "replace")
+    return dict(decode_pairs(_urlencoded_pairs(query)))
+
+
+def output_format(form: dict[str, str]) -> OutputFormat:
+    """``output`` (any case, XML by default), ``callback`` for JSONP, ``condensed=yes``."""
+    condensed = form.get("condensed", "").strip().lower() in ("yes", "y", "true", "1")
+    callback = form.get("callback", "").strip()
+    output = form.get("output", "").strip().lower()
+    if callback:
+        if len(callback) > 128 or not _CALLBACK.fullmatch(callback):
+            raise LegacyError(BAD_CALLBACK)
+        return OutputFormat("jsonp", condensed, callback)
+    if output in ("", "xml"):
+        return OutputFormat("xml")
+    if output == "json":
+        return OutputFormat("json", condensed)
+    raise LegacyError(BAD_OUTPUT.format(form.get("output", "")[:40]))
+
+
+def fallback_format(form: dict[str, str]) -> OutputFormat:
+    """The format an error is given in when the requested one is itself unusable."""
+    if form.get("callback") or form.get("output", "").strip().lower() == "json":
+        return OutputFormat("json", form.get("condensed", "").strip().lower() == "yes")
+    return OutputFormat("xml")

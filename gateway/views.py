@@ -1,0 +1,131 @@
+"""The single legacy endpoint: parse the form, authenticate, look up the call, validate, run, render."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+
+import peewee
+from flask import Blueprint, Response, current_app, request
+from marshmallow import ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from schemas.base import messages_of
+
+from . import db
+from .auth import authenticate, authorize
+from .errors import BODY_TOO_LARGE, INTERNAL, LegacyError
+from .models import IdempotencyRecord
+from .registry import Call, registry
+from .render import OutputFormat, render, render_error
+from .transport import fallback_format, output_format, query_form, read_form
+from .tree import from_plain, to_plain
+
+log = logging.getLogger(__name__)
+bp = Blueprint("legacy", __name__)
+
+IDEMPOTENCY_MISMATCH = "Idempotency key already used with different fields"
+BUSY = "The server is busy: nothing was changed, please retry"
+# Fields that say how to answer or who asks, not what to do: a retry may change them freely.
+_NOT_PART_OF_REQUEST = {"output", "callback", "condensed", "_", "user_password", "user_api_key", "idempotency_key"}
+
+
+def _respond(fmt: OutputFormat, body, headers: dict | None = None, status: int = 200) -> Response:
+    response = Response(body, status=status, content_type=fmt.content_type)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def error_response(fmt: OutputFormat, messages: list[str], status: int = 200) -> Response:
+    return _respond(fmt, render_error(fmt, messages), status=status)
+
+
+@bp.route("/", methods=["GET", "POST"])
+@bp.route("/api.php", methods=["GET", "POST"])
+def endpoint() -> Response:
+    try:
+        form = read_form(request)
+    except RequestEntityTooLarge:
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        return error_response(_safe_format(query_form(request)), [BODY_TOO_LARGE.format(limit)])
+    except LegacyError as exc:
+        return error_response(_safe_format(query_form(request)), exc.messages)
+    try:
+        fmt = output_format(form)
+    except LegacyError as exc:
+        return error_response(fallback_format(form), exc.messages)
+    try:
+        return _dispatch(form, fmt)
+    except LegacyError as exc:
+        return error_response(fmt, exc.messages)
+    except peewee.OperationalError:
+        log.exception("database unavailable or locked")
+        return error_response(fmt, [BUSY], status=503)
+    except Exception:
+        log.exception("unhandled error in %s", form.get("type", "")[:64])
+        return error_response(fmt, [INTERNAL], status=500)
+
+
+def _safe_format(form: dict[str, str]) -> OutputFormat:
+    try:
+        return output_format(form)
+    except LegacyError:
+        return fallback_format(form)
+
+
+def _dispatch(form: dict[str, str], fmt: OutputFormat) -> Response:
+    # The header wins over the body, as the legacy docs say; user_api_key and user_password hold the
+    # same secret under two names.
+    secret = request.headers.get("api_access_key") or form.get("user_api_key") or form.get("user_password") or ""
+    caller = authenticate(form.get("user_id", "").strip(), secret, form.get("account_id", "").strip() or None)
+    call = registry.resolve(form)
+    authorize(caller, call.permission)
+    try:
+        data = call.schema().load(form)
+    except ValidationError as exc:
+        raise LegacyError(*messages_of(exc)) from None
+    if not call.writes:
+        return _respond(fmt, render(fmt, "success", call.handler(data, caller)))
+    key = (request.headers.get("Idempotency-Key") or form.get("idempotency_key") or "").strip()
+    children, replayed = _run_write(call, data, caller, form, key)
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    return _respond(fmt, render(fmt, "success", children), headers)
+
+
+def _request_hash(call: Call, form: dict[str, str]) -> str:
+    fields = sorted((k, v) for k, v in form.items() if k not in _NOT_PART_OF_REQUEST)
+    return hashlib.sha256(json.dumps([call.name, fields]).encode()).hexdigest()
+
+
+def _run_write(call: Call, data: dict, caller, form: dict[str, str], key: str) -> tuple[list, bool]:
+    """Run a write call in one transaction; with an idempotency key, at most once.
+
+    The key's row is inserted before the handler runs and in the same transaction as its writes: a
+    concurrent retry waits on the key's unique index and then replays the committed answer, and a
+    crash or an error leaves neither the key nor any write behind.
+    """
+    if len(key) > 255:
+        raise LegacyError("Idempotency key too long: at most 255 characters")
+    with db.write_transaction():
+        if not key:
+            return call.handler(data, caller), False
+        wanted = _request_hash(call, form)
+        record = IdempotencyRecord.get_or_none(account=caller.account_id, key=key)
+        if record is None:
+            try:
+                with db.database.atomic():
+                    record = IdempotencyRecord.create(account=caller.account_id, key=key, request_hash=wanted, response="")
+            except peewee.IntegrityError:
+                record = IdempotencyRecord.get(account=caller.account_id, key=key)
+            else:
+                children = call.handler(data, caller)
+                plain = to_plain(children)
+                record.response = json.dumps(plain)
+                record.save()
+                return from_plain(plain), False
+        if record.request_hash != wanted:
+            raise LegacyError(IDEMPOTENCY_MISMATCH)
+        return from_plain(json.loads(record.response)), True

@@ -1,0 +1,1 @@
+"""Marshmallow schemas of the legacy calls: one schema per call, grouped by concern."""
