@@ -1,0 +1,44 @@
+"""What a customer holds: balances per campaign as of now, for every call that shows them.
+
+The stored balance (``Membership.balance``) is the ledger's sum. What a customer may spend is that,
+less what fees and depreciations have taken as of the moment of the read (``gateway.deductions``,
+computed, never stored).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .models import Campaign, Customer, Membership
+
+
+@dataclass(slots=True)
+class Holding:
+    campaign: Campaign
+    stored: int = 0  # sum of the ledger rows
+    deducted: int = 0  # fees and depreciations as of now
+    items: dict[int, int] = field(default_factory=dict)  # buy-X: item id -> purchases counted
+
+    @property
+    def available(self) -> int:
+        return max(0, self.stored - self.deducted)
+
+
+def holdings(customer: Customer, campaigns: list[Campaign]) -> dict[str, Holding]:
+    """Balances of ``customer`` in each of ``campaigns`` (a campaign without activity holds 0)."""
+    result = {c.id: Holding(c) for c in campaigns}
+    if not result:
+        return result
+    rows = Membership.select(Membership.campaign, Membership.item, Membership.balance).where(
+        (Membership.customer == customer.id) & (Membership.campaign.in_(list(result)))
+    )
+    for campaign_id, item, balance in rows.tuples():
+        holding = result[campaign_id]
+        holding.stored += balance
+        if item:
+            holding.items[item] = balance
+    return result
+
+
+def member_campaign_ids(customer: Customer) -> set[str]:
+    """Campaigns the customer belongs to: enrolled in, or has had a transaction with."""
+    return {cid for (cid,) in Membership.select(Membership.campaign).where(Membership.customer == customer.id).distinct().tuples()}
