@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from . import deductions
 from .models import Campaign, Customer, Membership
 
 
@@ -36,6 +37,8 @@ def holdings(customer: Customer, campaigns: list[Campaign]) -> dict[str, Holding
         holding.stored += balance
         if item:
             holding.items[item] = balance
+    for campaign_id, taken in deductions.deducted(customer, campaigns).items():
+        result[campaign_id].deducted = taken
     return result
 
 

@@ -1,20 +1,31 @@
-"""Campaigns: the types, their settings, their lifecycle (active, deactivated, deleted).
+"""Campaigns: the types, their settings, their lifecycle (active, deactivated, deleted), and what hangs
+from them (rewards, promotions, buy-X items, fees, depreciations).
 
-Everything is scoped to an account: a campaign id of another account is "not found".
+Everything is scoped to an account: a campaign id of another account is "not found", and so is the id
+of another account's reward, promotion, item, fee or depreciation (``get_part``). A deactivated
+campaign is "not found" too, for every call but the few that manage its lifecycle.
 """
 from __future__ import annotations
 
+import json
 import secrets
+from dataclasses import dataclass
 from decimal import Decimal
 
 import peewee as pw
 
 from .db import database
-from .errors import LegacyError, NotFound
-from .models import Campaign
-from .units import BUYX, CAMPAIGN_TYPES, EARNED, POINTS, decimal_text, money_to_cents
+from .errors import INVALID_FIELD, LegacyError, NotFound
+from .listing import Column, Page, paginate
+from .models import Campaign, Depreciation, Fee, Item, Promo, Reward
+from .units import BUYX, CAMPAIGN_TYPES, EARNED, EVENTS, GIFTCARD, POINTS, decimal_text, money_to_cents, scale, to_units
 
 CAMPAIGN = "Campaign"
+NOTHING_TO_UPDATE = "Nothing to update: give at least one new value"
+ALREADY_ACTIVE = "Campaign is already active"
+ALREADY_INACTIVE = "Campaign is already deactivated"
+PROMO_DATES = "Invalid value for field promo_end_date: the end date must be after the start date"
+WHOLE_POINTS = "points campaigns take whole points"
 
 
 def new_campaign_id() -> str:
@@ -62,6 +73,36 @@ def create_campaign(
     raise LegacyError("Could not allocate a campaign id, please retry")
 
 
+def update_campaign(campaign: Campaign, changes: dict) -> Campaign:
+    """Apply the settings in ``changes`` (model field -> new value; only what was given).
+
+    Settings of another campaign type are ignored, as on creation: a generic form may send every field.
+    ``reward_ratio`` ``None`` turns redeeming by currency value off.
+    """
+    ignored = {
+        "points_ratio": campaign.type != POINTS,
+        "reward_ratio": campaign.type != POINTS,
+        "amount_per_event": campaign.type != EARNED,
+    }
+    changes = {k: v for k, v in changes.items() if not ignored.get(k)}
+    if "points_ratio" in changes:
+        changes["points_ratio"] = decimal_text(changes["points_ratio"])
+    if "reward_ratio" in changes:
+        changes["reward_ratio"] = decimal_text(changes["reward_ratio"])
+    if "amount_per_event" in changes:
+        changes["amount_per_event"] = money_to_cents(changes["amount_per_event"])
+    return _save(campaign, changes)
+
+
+def _save(row: pw.Model, changes: dict):
+    if not changes:
+        raise LegacyError(NOTHING_TO_UPDATE)
+    for key, value in changes.items():
+        setattr(row, key, value)
+    row.save(only=[row._meta.fields[k] for k in changes])
+    return row
+
+
 def get_campaign(account_id: str, campaign_id: str, *, active_only: bool = True) -> Campaign:
     """The caller's campaign, or "Campaign not found" (for another account's id too)."""
     query = Campaign.select().where((Campaign.id == campaign_id) & (Campaign.account == account_id))
@@ -73,6 +114,22 @@ def get_campaign(account_id: str, campaign_id: str, *, active_only: bool = True)
     return campaign
 
 
+def set_active(account_id: str, campaign_id: str, active: bool) -> Campaign:
+    """Deactivate (put on hold) or reactivate a campaign; nothing else about it changes."""
+    campaign = get_campaign(account_id, campaign_id, active_only=False)
+    if campaign.active == active:
+        raise LegacyError(ALREADY_ACTIVE if active else ALREADY_INACTIVE)
+    return _save(campaign, {"active": active})
+
+
+def delete_campaign(account_id: str, campaign_id: str) -> str:
+    """Delete a campaign, active or on hold. Its rewards, promotions, items, fees, depreciations,
+    memberships and ledger rows go with it through the foreign keys' ON DELETE CASCADE."""
+    campaign = get_campaign(account_id, campaign_id, active_only=False)
+    Campaign.delete().where(Campaign.id == campaign.id).execute()
+    return campaign.id
+
+
 def list_campaigns(account_id: str, *, active: bool = True, types: list[str] | None = None):
     query = Campaign.select().where((Campaign.account == account_id) & (Campaign.active == active))
     if types:
@@ -80,9 +137,143 @@ def list_campaigns(account_id: str, *, active: bool = True, types: list[str] | N
     return query.order_by(Campaign.created, Campaign.id)
 
 
+CAMPAIGN_COLUMNS = {"campaign_name": Column(Campaign.name), "campaign_type": Column(Campaign.type)}
+
+
+def search_campaigns(account_id: str, data: dict, *, active: bool = True) -> Page:
+    """``list_campaigns`` with the API 1.5 search, sort and paging options in ``data``."""
+    query = list_campaigns(account_id, active=active, types=data.get("type_restrict") or data.get("campaign_type"))
+    return paginate(query, data, CAMPAIGN_COLUMNS, (Campaign.created, Campaign.id))
+
+
 def require_type(campaign: Campaign, allowed: tuple[str, ...], message: str) -> None:
     if campaign.type not in allowed:
         raise LegacyError(message)
 
 
-__all__ = ["BUYX", "create_campaign", "get_campaign", "list_campaigns", "require_type"]
+# --- what hangs from a campaign ----------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class PartKind:
+    noun: str  # in "<noun> not found"
+    types: tuple[str, ...]  # the campaign types that may have it
+    wrong_type: str
+
+
+PARTS: dict[type[pw.Model], PartKind] = {
+    Reward: PartKind("Reward", (POINTS, EVENTS), "Rewards are only available for points and events campaigns"),
+    Promo: PartKind("Promo", (POINTS,), "Promotions are only available for points campaigns"),
+    Item: PartKind("Item", (BUYX,), "Items are only available for buyx campaigns"),
+    Fee: PartKind("Fee", (POINTS, GIFTCARD), "Fees are only available for points and giftcard campaigns"),
+    Depreciation: PartKind(
+        "Depreciation", (POINTS, GIFTCARD), "Depreciations are only available for points and giftcard campaigns"
+    ),
+}
+
+
+def campaign_for(model: type[pw.Model], account_id: str, campaign_id: str) -> Campaign:
+    """The caller's active campaign, if its type may have ``model`` rows."""
+    campaign = get_campaign(account_id, campaign_id)
+    kind = PARTS[model]
+    require_type(campaign, kind.types, kind.wrong_type)
+    return campaign
+
+
+def get_part(model: type[pw.Model], account_id: str, part_id: int, campaign_id: str | None = None):
+    """A reward, promo, item, fee or depreciation by its integer id, within the caller's account and an
+    active campaign (and within ``campaign_id`` when given): else "<Noun> not found", whoever owns it."""
+    if campaign_id is not None:
+        campaign_for(model, account_id, campaign_id)
+    query = (
+        model.select(model, Campaign)
+        .join(Campaign)
+        .where((model.id == part_id) & (Campaign.account == account_id) & (Campaign.active == True))  # noqa: E712
+    )
+    if campaign_id is not None:
+        query = query.where(Campaign.id == campaign_id)
+    part = query.first()
+    if part is None:
+        raise NotFound(PARTS[model].noun)
+    return part
+
+
+def add_part(model: type[pw.Model], account_id: str, campaign_id: str, **fields):
+    campaign = campaign_for(model, account_id, campaign_id)
+    return model.create(campaign=campaign, **_checked(model, campaign, fields, None))
+
+
+def update_part(model: type[pw.Model], account_id: str, part_id: int, campaign_id: str | None, changes: dict):
+    part = get_part(model, account_id, part_id, campaign_id)
+    return _save(part, _checked(model, part.campaign, changes, part))
+
+
+def delete_part(model: type[pw.Model], account_id: str, part_id: int, campaign_id: str | None = None) -> int:
+    """Delete one row. History that named it (ledger rows with its id) is kept as it was."""
+    part = get_part(model, account_id, part_id, campaign_id)
+    model.delete().where(model.id == part.id).execute()
+    return part.id
+
+
+def parts(model: type[pw.Model], campaign: Campaign, order: tuple = ()):
+    return model.select().where(model.campaign == campaign.id).order_by(*order, model.id)
+
+
+def _checked(model, campaign: Campaign, fields: dict, current) -> dict:
+    """Rules that need the campaign or the stored row, applied to new or changed fields."""
+    fields = dict(fields)
+    if model is Promo:
+        start = fields.get("start_date", current.start_date if current else None)
+        end = fields.get("end_date", current.end_date if current else None)
+        if start is not None and end is not None and end <= start:
+            raise LegacyError(PROMO_DATES)
+        if "amount" in fields:
+            fields["amount"] = decimal_text(fields["amount"])
+    if model is Fee and "amount" in fields:
+        fields["amount"] = amount_units(fields["amount"], campaign, "fee_amount")
+    if model is Depreciation and "percentage" in fields:
+        fields["percentage"] = decimal_text(fields["percentage"])
+    if model is Reward and "custom_fields" in fields:
+        fields["custom_fields"] = merge_custom_fields(current.custom_fields if current else "{}", fields["custom_fields"])
+    return fields
+
+
+def amount_units(value: Decimal, campaign: Campaign, field: str) -> int:
+    """An amount in the campaign's unit (points, or money in cents), refusing fractions of a point."""
+    if scale(campaign.type) == 0 and value != value.to_integral_value():
+        raise LegacyError(INVALID_FIELD.format(field, WHOLE_POINTS))
+    return to_units(value, campaign.type)
+
+
+def custom_field_key(key: str) -> tuple[str, int]:
+    number = int(key.rsplit("field", 1)[1].lstrip("_"))
+    return f"reward_custom_field_{number}", number
+
+
+def merge_custom_fields(stored: str, given: dict[str, str]) -> str:
+    """``reward_custom_field_N`` values as stored JSON: a blank value removes the field."""
+    values = json.loads(stored or "{}")
+    for key, value in given.items():
+        name, _ = custom_field_key(key)
+        if value:
+            values[name] = value
+        else:
+            values.pop(name, None)
+    return json.dumps(dict(sorted(values.items(), key=lambda kv: custom_field_key(kv[0])[1])))
+
+
+PROMO_COLUMNS = {"promotion": Column(Promo.description), "operation": Column(Promo.operation),
+                 "multiplier": Column(Promo.amount, numeric=True)}
+ITEM_COLUMNS = {"service_product": Column(Item.description), "reward_id": Column(Item.id, numeric=True),
+                "buy_amount": Column(Item.reward_level, numeric=True)}
+SEARCHABLE = {Promo: PROMO_COLUMNS, Item: ITEM_COLUMNS}
+
+
+def search_parts(model: type[pw.Model], campaign: Campaign, data: dict) -> Page:
+    return paginate(model.select().where(model.campaign == campaign.id), data, SEARCHABLE[model], (model.id,))
+
+
+__all__ = [
+    "BUYX", "PARTS", "add_part", "campaign_for", "create_campaign", "delete_campaign", "delete_part",
+    "get_campaign", "get_part", "list_campaigns", "parts", "require_type", "search_campaigns",
+    "search_parts", "set_active", "update_campaign", "update_part",
+]

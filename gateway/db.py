@@ -84,3 +84,32 @@ def create_tables() -> None:
 
     ensure_connection()
     database.create_tables(models.ALL_MODELS, safe=True)
+
+
+class Prepared:
+    """A SELECT whose SQL text is built once per kind of database, then run with new values.
+
+    peewee builds a query's SQL in Python on every execution, and for a small indexed SELECT that costs
+    several times what SQLite takes to run it (bench/breakdown.py: ~0.4 ms of the ~0.5 ms authentication
+    took). ``Prepared(build)`` calls ``build`` once with marker arguments, keeps the SQL and the
+    positions the arguments land in, and afterwards only binds new values. Arguments are bound as
+    given (no field conversion), so pass text; rows come back as ``build``'s query would return them.
+    """
+
+    def __init__(self, build):
+        self.build = build
+        self._compiled: dict[type, tuple] = {}  # by database class: SQLite and PostgreSQL differ
+
+    def __call__(self, *args) -> list:
+        compiled = self._compiled.get(type(database.obj))
+        if compiled is None:
+            markers = [f"\x00prepared-argument-{n}\x00" for n in range(len(args))]
+            query = self.build(*markers)
+            sql, params = query.sql()
+            slots = [(markers.index(p), None) if isinstance(p, str) and p in markers else (None, p) for p in params]
+            if sorted(n for n, _ in slots if n is not None) != list(range(len(args))):
+                raise ValueError("every argument of a prepared query must be bound exactly once, unchanged")
+            compiled = self._compiled[type(database.obj)] = (query, sql, slots)
+        query, sql, slots = compiled
+        cursor = database.execute_sql(sql, [args[n] if n is not None else constant for n, constant in slots])
+        return list(query._get_cursor_wrapper(cursor))

@@ -79,8 +79,15 @@ class Registry:
         self.selectors[key[0]] = call.selector if has_actions else ()
         self.calls[key] = call
 
+    def freeze(self) -> None:
+        """Refuse registrations from now on: a call added after start-up would be missing from /docs
+        and from the workers that had already started."""
+        self.frozen = True
+
     def alias(self, alias: str, type_: str) -> None:
         """Let clients name a type by another word (``balance`` for ``customer_balance``)."""
+        if self.frozen:
+            raise AssertionError(f"registry is frozen: cannot add alias {alias} after the app was built")
         if alias.lower() in self.selectors or alias.lower() in self.aliases:
             raise AssertionError(f"alias {alias} clashes with a registered type")
         self.aliases[alias.lower()] = type_.lower()
@@ -93,7 +100,7 @@ class Registry:
         type_ = raw_type.lower()
         type_ = self.aliases.get(type_, type_)
         if type_ not in self.selectors:
-            raise LegacyError(UNKNOWN_TYPE.format(raw_type))
+            raise LegacyError(UNKNOWN_TYPE.format(_shown(raw_type)))
         selector = self.selectors[type_]
         if not selector:
             return self.calls[(type_, None)]
@@ -102,11 +109,16 @@ class Registry:
             raise LegacyError(MISSING_FIELD.format(selector[0]))
         call = self.calls.get((type_, raw_action.lower()))
         if call is None:
-            raise LegacyError(UNKNOWN_ACTION.format(selector[0], raw_type, raw_action))
+            raise LegacyError(UNKNOWN_ACTION.format(selector[0], _shown(raw_type), _shown(raw_action)))
         return call
 
     def __iter__(self) -> Iterator[Call]:
         return iter(sorted(self.calls.values(), key=lambda c: (c.type, c.action or "")))
+
+
+def _shown(value: str, limit: int = 64) -> str:
+    # Echo enough of a wrong name to recognise it, never a whole hostile megabyte.
+    return value if len(value) <= limit else value[:limit] + "..."
 
 
 registry = Registry()

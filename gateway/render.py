@@ -40,10 +40,13 @@ class OutputFormat:
 XML = OutputFormat("xml")
 
 
-def render(fmt: OutputFormat, status: str, children: list) -> Iterator[bytes]:
-    if fmt.kind == "xml":
-        return _chunked(render_xml(status, children))
-    return _chunked(render_json(status, children, fmt))
+def render(fmt: OutputFormat, status: str, children: list) -> Iterable[bytes]:
+    """The body. A tree without lazy lists is rendered at once, so that any fault shows while the view
+    can still answer with an error envelope; a lazy one streams."""
+    parts = render_xml(status, children) if fmt.kind == "xml" else render_json(status, children, fmt)
+    if not _is_lazy(children):
+        return [b"".join(parts)]
+    return _chunked(parts)
 
 
 def render_error(fmt: OutputFormat, messages: list[str]) -> Iterator[bytes]:

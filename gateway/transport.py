@@ -15,10 +15,11 @@ from urllib.parse import parse_qsl
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 from werkzeug.wrappers import Request
 
-from .errors import BAD_CALLBACK, BAD_OUTPUT, LegacyError
+from .errors import BAD_CALLBACK, BAD_OUTPUT, INVALID_FIELD, LegacyError
 from .render import OutputFormat
 
 MAX_PARTS = 1000
+TOO_MANY_FIELDS = f"Too many form fields: the limit is {MAX_PARTS}"
 _CALLBACK = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*", re.ASCII)
 
 
@@ -41,10 +42,11 @@ def decode_pairs(pairs: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
 def _urlencoded_pairs(raw: bytes) -> list[tuple[bytes, bytes]]:
     # Percent-decode to bytes (latin-1 is byte-transparent), then decide on the text encoding.
     text = raw.decode("latin-1")
-    return [
-        (k.encode("latin-1"), v.encode("latin-1"))
-        for k, v in parse_qsl(text, keep_blank_values=True, encoding="latin-1", max_num_fields=MAX_PARTS)
-    ]
+    try:
+        pairs = parse_qsl(text, keep_blank_values=True, encoding="latin-1", max_num_fields=MAX_PARTS)
+    except ValueError:
+        raise LegacyError(TOO_MANY_FIELDS) from None
+    return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in pairs]
 
 
 def _multipart_pairs(raw: bytes, boundary: bytes) -> list[tuple[bytes, bytes]]:
@@ -65,19 +67,35 @@ def _multipart_pairs(raw: bytes, boundary: bytes) -> list[tuple[bytes, bytes]]:
             chunks.append(event.data)
             if not event.more_data and name is not None:
                 if not is_file:  # uploaded files are no API field
-                    pairs.append((name.encode("latin-1", "replace"), b"".join(chunks)))
+                    # Werkzeug decoded the part's headers as UTF-8: back to the bytes that were sent.
+                    pairs.append((name.encode("utf-8"), b"".join(chunks)))
                     if len(pairs) > MAX_PARTS:
-                        raise LegacyError(f"Too many form fields: the limit is {MAX_PARTS}")
+                        raise LegacyError(TOO_MANY_FIELDS)
                 name = None
     return pairs
+
+
+def _merge(form: dict[str, str], pairs: list[tuple[bytes, bytes]]) -> None:
+    for key, value in decode_pairs(pairs):
+        form[key] = value
+
+
+def refuse_nul(form: dict[str, str]) -> None:
+    """PostgreSQL cannot store NUL and no legacy client sends one: refuse it rather than guess."""
+    for key, value in form.items():
+        if "\x00" in key or "\x00" in value:
+            raise LegacyError(INVALID_FIELD.format(key.replace("\x00", "")[:64], "NUL characters are not allowed"))
+
+
+def _query_pairs(request: Request) -> list[tuple[bytes, bytes]]:
+    # WSGI hands the query string over as latin-1 text: encoding it back gives the bytes sent.
+    return _urlencoded_pairs(request.environ.get("QUERY_STRING", "").encode("latin-1", "replace"))
 
 
 def read_form(request: Request) -> dict[str, str]:
     """The merged form: query string first, then the body over it."""
     form: dict[str, str] = {}
-    query = request.environ.get("QUERY_STRING", "").encode("latin-1", "replace")
-    for key, value in decode_pairs(_urlencoded_pairs(query)):
-        form[key] = value
+    _merge(form, _query_pairs(request))
     raw = request.get_data(cache=True)  # bounded by MAX_CONTENT_LENGTH
     if raw:
         mimetype = request.mimetype
@@ -93,20 +111,24 @@ def read_form(request: Request) -> dict[str, str]:
             pairs = _urlencoded_pairs(raw)
         else:
             pairs = []  # a JSON or XML body is not the legacy API; its fields are not read
-        for key, value in decode_pairs(pairs):
-            form[key] = value
+        _merge(form, pairs)
     return form
 
 
 def query_form(request: Request) -> dict[str, str]:
-    """Only the query string: what can be known about the caller when the body is refused."""
-    query = request.environ.get("QUERY_STRING", "").encode("latin-1", "replace")
-    return dict(decode_pairs(_urlencoded_pairs(query)))
+    """Only the query string: what can be known about the caller when the body is refused.
+
+    Never raises: it only chooses the format of an error answer, so an unreadable query gives XML.
+    """
+    try:
+        return dict(decode_pairs(_query_pairs(request)))
+    except LegacyError:
+        return {}
 
 
 def output_format(form: dict[str, str]) -> OutputFormat:
     """``output`` (any case, XML by default), ``callback`` for JSONP, ``condensed=yes``."""
-    condensed = form.get("condensed", "").strip().lower() in ("yes", "y", "true", "1")
+    condensed = _condensed(form)
     callback = form.get("callback", "").strip()
     output = form.get("output", "").strip().lower()
     if callback:
@@ -120,8 +142,15 @@ def output_format(form: dict[str, str]) -> OutputFormat:
     raise LegacyError(BAD_OUTPUT.format(form.get("output", "")[:40]))
 
 
+def _condensed(form: dict[str, str]) -> bool:
+    return form.get("condensed", "").strip().lower() in ("yes", "y", "true", "1")
+
+
 def fallback_format(form: dict[str, str]) -> OutputFormat:
-    """The format an error is given in when the requested one is itself unusable."""
+    """The format an error is given in when the requested one is itself unusable.
+
+    A refused callback is answered in plain JSON: running a name we refused is what must not happen.
+    """
     if form.get("callback") or form.get("output", "").strip().lower() == "json":
-        return OutputFormat("json", form.get("condensed", "").strip().lower() == "yes")
+        return OutputFormat("json", _condensed(form))
     return OutputFormat("xml")

@@ -4,10 +4,15 @@ from __future__ import annotations
 from schemas import campaigns as s
 
 from .. import campaigns as domain
+from .. import listing
+from ..errors import INVALID_FIELD
 from ..models import Campaign, Item
 from ..registry import call
 from ..tree import E, Items, el, leaves
-from ..units import BUYX, EARNED, POINTS, DEFAULT_POINTS_RATIO, format_units
+from ..units import BUYX, DEFAULT_POINTS_RATIO, EARNED, POINTS, format_units
+
+NOT_FOUND = "Campaign not found"
+SEARCH_ERRORS = listing.errors(s.CAMPAIGN_SEARCH)
 
 
 def campaign_node(c: Campaign, account, items_by_campaign: dict | None = None) -> E:
@@ -27,9 +32,21 @@ def campaign_node(c: Campaign, account, items_by_campaign: dict | None = None) -
     return node
 
 
+def campaigns_answer(page, account) -> list:
+    """``<campaigns>`` (buy-X campaigns with their items) and ``<pagination>``."""
+    buyx_ids = [c.id for c in page.rows if c.type == BUYX]
+    items: dict[str, list] = {}
+    if buyx_ids:
+        for item in Item.select().where(Item.campaign.in_(buyx_ids)).order_by(Item.id):
+            items.setdefault(item.campaign_id, []).append(item)
+    return [Items("campaigns", [campaign_node(c, account, items) for c in page.rows]), page.node()]
+
+
 @call("campaign_new", "campaign", schema=s.CampaignNew, permission="manage", writes=True,
       errors=("Missing required field: campaign_type", "Missing required field: campaign_name",
-              "Missing required field: amount_per_event"))
+              "Missing required field: amount_per_event",
+              INVALID_FIELD.format("campaign_type", "must be one of points, giftcard, events, earned, buyx"),
+              INVALID_FIELD.format("points_ratio", "Must be between 0.000001 and 1000000")))
 def campaign_new(data: dict, caller) -> list:
     """Create a campaign of one of the five types; answers its new 16-digit id."""
     campaign = domain.create_campaign(
@@ -48,14 +65,69 @@ def campaign_new(data: dict, caller) -> list:
     return [el("campaign", status="new", id=campaign.id, name=campaign.name, type=campaign.type)]
 
 
-@call("campaigns_list", schema=s.CampaignsList)
+# form field -> model field, for campaign_update campaign
+CAMPAIGN_CHANGES = {
+    "new_campaign_name": "name", "description": "description", "latitude": "latitude", "longitude": "longitude",
+    "new_points_ratio": "points_ratio", "new_reward_ratio": "reward_ratio", "new_amount_per_event": "amount_per_event",
+    "coalition_opt_out": "coalition_opt_out", "two_tier_opt_out": "two_tier_opt_out",
+}
+
+
+def picked(data: dict, mapping: dict[str, str]) -> dict:
+    """The model fields a form gave, renamed: an absent (or blank) field leaves its value unchanged."""
+    return {model_field: data[form_field] for form_field, model_field in mapping.items() if form_field in data}
+
+
+@call("campaign_update", "campaign", schema=s.CampaignUpdate, permission="manage", writes=True,
+      errors=("Missing required field: campaign_id", NOT_FOUND, domain.NOTHING_TO_UPDATE,
+              INVALID_FIELD.format("new_points_ratio", "Must be between 0.000001 and 1000000")))
+def campaign_update(data: dict, caller) -> list:
+    """Change a campaign's name, description and settings; a blank ``new_reward_ratio`` turns redeeming by
+    currency value off."""
+    campaign = domain.get_campaign(caller.account_id, data["campaign_id"])
+    changes = picked(data, CAMPAIGN_CHANGES)
+    for coordinate in ("latitude", "longitude"):
+        if coordinate in changes:
+            changes[coordinate] = str(changes[coordinate])
+    campaign = domain.update_campaign(campaign, changes)
+    return [el("campaign", status="updated", id=campaign.id, name=campaign.name, type=campaign.type)]
+
+
+@call("campaign_delete", "campaign", schema=s.CampaignId, permission="manage", writes=True,
+      errors=("Missing required field: campaign_id", NOT_FOUND))
+def campaign_delete(data: dict, caller) -> list:
+    """Delete a campaign (active or deactivated) with everything in it: rewards, promotions, items, fees,
+    depreciations, memberships and every transaction. Irreversible."""
+    return [el("campaign", status="deleted", id=domain.delete_campaign(caller.account_id, data["campaign_id"]))]
+
+
+@call("campaign_deactivate", schema=s.CampaignId, permission="manage", writes=True,
+      errors=("Missing required field: campaign_id", NOT_FOUND, domain.ALREADY_INACTIVE))
+def campaign_deactivate(data: dict, caller) -> list:
+    """Put a campaign on hold: it leaves every list and no call can use it until reactivated; nothing is
+    deleted."""
+    return [el("campaign", id=domain.set_active(caller.account_id, data["campaign_id"], False).id)]
+
+
+@call("campaign_reactivate", schema=s.CampaignId, permission="manage", writes=True,
+      errors=("Missing required field: campaign_id", NOT_FOUND, domain.ALREADY_ACTIVE))
+def campaign_reactivate(data: dict, caller) -> list:
+    """Bring a deactivated campaign back, with its settings and transactions as they were."""
+    return [el("campaign", id=domain.set_active(caller.account_id, data["campaign_id"], True).id)]
+
+
+@call("campaigns_list", schema=s.CampaignsList,
+      errors=(INVALID_FIELD.format("type_restrict", "must be one of points, giftcard, events, earned, buyx"),)
+      + SEARCH_ERRORS)
 def campaigns_list(data: dict, caller) -> list:
-    """List the account's active campaigns, optionally only some types (``type_restrict``)."""
-    types = data["type_restrict"] or data["campaign_type"]
-    campaigns = list(domain.list_campaigns(caller.account_id, types=types))
-    buyx_ids = [c.id for c in campaigns if c.type == BUYX]
-    items: dict[str, list] = {}
-    if buyx_ids:
-        for item in Item.select().where(Item.campaign.in_(buyx_ids)).order_by(Item.id):
-            items.setdefault(item.campaign_id, []).append(item)
-    return [Items("campaigns", [campaign_node(c, caller.account, items) for c in campaigns])]
+    """List the account's active campaigns, optionally only some types (``type_restrict``), with the API
+    1.5 search, sort and paging options on ``campaign_name`` and ``campaign_type``."""
+    return campaigns_answer(domain.search_campaigns(caller.account_id, data), caller.account)
+
+
+@call("campaigns_inactive_list", schema=s.CampaignsList, permission="manage",
+      errors=(INVALID_FIELD.format("type_restrict", "must be one of points, giftcard, events, earned, buyx"),)
+      + SEARCH_ERRORS)
+def campaigns_inactive_list(data: dict, caller) -> list:
+    """List the account's deactivated (on hold) campaigns, with the same filters as ``campaigns_list``."""
+    return campaigns_answer(domain.search_campaigns(caller.account_id, data, active=False), caller.account)

@@ -1,0 +1,343 @@
+"""Run the benchmarks and print a Markdown table: ``python3 bench/run.py [--quick] [--scenario NAME]``.
+
+For each data size the harness builds a SQLite file (bench/loader.py; cached in bench/results/cache),
+starts gunicorn exactly as production does (gunicorn.conf.py, 2 sync workers) serving
+``bench.bench_app:app``, and drives it with wrk over loopback. Every scenario run is framed by two runs
+of the bare Flask route of the same app (before and after), and its ratio is its throughput over the
+mean of those two: the machine's speed and noise divide out, since client and server share its cores.
+
+Before a scenario is timed, one request is checked to succeed (a call that does not exist yet is
+reported as skipped); during the run wrk counts answers that are not ``status="success"``; after it,
+write scenarios must have added at least as many rows as wrk saw answers; after all runs on a size,
+``flask --app app check-ledger`` must pass on the file.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import loader  # noqa: E402  (needs ROOT on the path when run as a script)
+
+RESULTS = ROOT / "bench" / "results"
+LUA = ROOT / "bench" / "form.lua"
+WORKERS = 2
+SIZES = [(1_000, 10_000), (100_000, 1_000_000)]  # (customers, ledger rows): ten rows per customer
+QUICK_SIZES = [(1_000, 10_000), (10_000, 100_000)]
+MAX_DROP = 0.20  # a scenario's ratio may fall at most this much from the smallest to the largest size
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    issue: str
+    target: float  # minimum throughput ratio to the bare route
+    fields: dict  # the form; __CODE__, __AMOUNT__, __INT__ vary per request (bench/form.lua)
+    counts: str | None = None  # the table a successful request adds a row to (write scenarios)
+
+
+def scenarios(ds: loader.Dataset) -> list[Scenario]:
+    record = {"type": "record_activity", "campaign_id": ds.points_campaign, "code": "__CODE__", "amount": "__AMOUNT__"}
+    return [
+        Scenario("campaign_rewards", "#2", 0.7, {"type": "campaign_rewards", "campaign_id": ds.points_campaign}),
+        Scenario("campaign_new_reward", "#2", 0.35,
+                 {"type": "campaign_new", "action": "reward", "campaign_id": ds.rewards_campaign,
+                  "reward_level": "__INT__", "reward_description": "Bench reward"}, counts="reward"),
+        Scenario("record_activity", "#3", 0.3, record, counts="ledger_entry"),
+        Scenario("record_activity_promo", "#3", 0.3, {**record, "promo_id": ds.promo_id}, counts="ledger_entry"),
+        Scenario("customer_balance", "#3", 0.6,
+                 {"type": "customer_balance", "campaign_id": ds.points_campaign, "code": "__CODE__",
+                  "transactions_number": "10"}),
+    ]
+
+
+SCENARIO_NAMES = [s.name for s in scenarios(loader.Dataset(0, 0, "", "", "", 0, 0))]
+
+
+def form_body(fields: dict) -> str:
+    auth = {"user_id": loader.USER, "account_id": loader.ACCOUNT, "user_password": loader.API_KEY}
+    return urllib.parse.urlencode({**auth, **fields})
+
+
+# --- data -----------------------------------------------------------------------------------------------
+
+def _source_hash() -> str:
+    """What the cached files depend on: the schema and the loader."""
+    digest = hashlib.sha256()
+    for path in ("gateway/models.py", "bench/loader.py", "gateway/campaigns.py"):
+        digest.update((ROOT / path).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _sqlite_files(path: Path) -> list[Path]:
+    return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+
+
+def _remove(path: Path) -> None:
+    for p in _sqlite_files(path):
+        p.unlink(missing_ok=True)
+
+
+def build_database(customers: int, entries: int, target: Path, use_cache: bool) -> tuple[loader.Dataset, float]:
+    """Load (or copy from the cache) a database of the given size to ``target``; the load's seconds."""
+    from gateway import db
+
+    cache = RESULTS / "cache" / f"bench-{customers}-{entries}-{_source_hash()}.db"
+    meta = cache.with_suffix(".json")
+    _remove(target)
+    if use_cache and cache.exists() and meta.exists():
+        shutil.copyfile(cache, target)
+        return loader.Dataset(**json.loads(meta.read_text())), 0.0
+    db.bind(f"sqlite:///{target}")
+    db.create_tables()
+    started = time.perf_counter()
+    ds = loader.load(customers, entries)
+    seconds = time.perf_counter() - started
+    db.database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")  # one self-contained file to copy
+    db.database.close()
+    if use_cache:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        for old in cache.parent.glob(f"bench-{customers}-{entries}-*"):
+            old.unlink()
+        shutil.copyfile(target, cache)
+        meta.write_text(json.dumps(ds.__dict__))
+    return ds, seconds
+
+
+def count_rows(path: Path, table: str) -> int:
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(path, timeout=30)) as conn:
+        return conn.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
+
+
+def check_ledger(database_url: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DATABASE_URL": database_url}
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "app", "check-ledger"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+# --- server and load ------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_cpu_seconds(master: int) -> float:
+    """CPU time (user + system) used so far by the gunicorn master and its workers.
+
+    Unlike throughput, CPU per request hardly moves when other work competes for the cores."""
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    total = 0
+    for pid in [master, *map(int, children)]:
+        with contextlib.suppress(FileNotFoundError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def post(url: str, body: str) -> str:
+    request = urllib.request.Request(url, data=body.encode(), method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.read().decode("utf-8", "replace")
+
+
+@contextlib.contextmanager
+def gunicorn(database_url: str, log_path: Path):
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "REWARDGATE_BIND": f"127.0.0.1:{port}",
+           "REWARDGATE_WORKERS": str(WORKERS)}
+    env.pop("REWARDGATE_ACCESS_LOG", None)  # logging every request would be measured too
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "bench.bench_app:app"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"gunicorn exited:\n{log_path.read_text(errors='replace')}")
+                with contextlib.suppress(OSError):
+                    post(base + "/__bare", "")
+                    break
+                if time.monotonic() > deadline:
+                    raise RuntimeError("gunicorn did not answer within 30 s")
+                time.sleep(0.1)
+            yield base, process.pid
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def wrk(base: str, path: str, body: str, customers: int, seconds: float, connections: int) -> dict:
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(LUA),
+               base, "--", path, body, str(customers)]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
+    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk gave no result:\n{out.stdout}\n{out.stderr}")
+    result = json.loads(line[len("RESULT "):])
+    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    result["p99_ms"] = result["p99_us"] / 1000
+    return result
+
+
+# --- the run --------------------------------------------------------------------------------------------
+
+def run_size(customers: int, entries: int, names: list[str], args, workdir: Path) -> dict:
+    db_path = workdir / f"bench-{entries}.db"
+    ds, load_seconds = build_database(customers, entries, db_path, not args.no_cache)
+    url = f"sqlite:///{db_path}"
+    chosen = [s for s in scenarios(ds) if s.name in names]
+    bare_body = form_body(chosen[0].fields if chosen else {})
+    out = {"customers": customers, "entries": entries, "load_seconds": round(load_seconds, 1), "scenarios": [],
+           "loadavg_before": os.getloadavg()[0]}
+    print(f"# {customers:,} customers, {entries:,} ledger rows"
+          + (f" (loaded in {load_seconds:.0f} s)" if load_seconds else " (from cache)"), file=sys.stderr)
+    with gunicorn(url, workdir / f"gunicorn-{entries}.log") as (base, master):
+        def measure(path: str, body: str) -> dict:
+            cpu = server_cpu_seconds(master)
+            result = wrk(base, path, body, customers, args.duration, args.connections)
+            result["cpu_ms"] = (server_cpu_seconds(master) - cpu) * 1000 / max(result["requests"], 1)
+            return result
+
+        measure("/__bare", bare_body)  # warm-up: both workers connected, caches filled
+        bare = measure("/__bare", bare_body)
+        for scenario in chosen:
+            body = form_body(scenario.fields)
+            sample = post(base + "/", body.replace("__CODE__", loader.code_of(0))
+                          .replace("__AMOUNT__", "12.34").replace("__INT__", "1000"))
+            if 'status="success"' not in sample:
+                print(f"  {scenario.name}: skipped, the call answers {sample[:300]!r}", file=sys.stderr)
+                out["scenarios"].append({"name": scenario.name, "skipped": sample[:300]})
+                continue
+            measure("/", body)  # warm-up of this call's code paths and pages
+            before = count_rows(db_path, scenario.counts) if scenario.counts else 0
+            result = measure("/", body)
+            added = count_rows(db_path, scenario.counts) - before if scenario.counts else None
+            after = measure("/__bare", bare_body)
+            baseline = (bare["rps"] + after["rps"]) / 2
+            row = {
+                "name": scenario.name, "issue": scenario.issue, "target": scenario.target,
+                "rps": result["rps"], "p99_ms": result["p99_ms"], "p50_ms": result["p50_us"] / 1000,
+                "bare_rps": baseline, "bare_p99_ms": (bare["p99_ms"] + after["p99_ms"]) / 2,
+                "cpu_ms": result["cpu_ms"], "bare_cpu_ms": (bare["cpu_ms"] + after["cpu_ms"]) / 2,
+                "ratio": result["rps"] / baseline, "requests": result["requests"], "failed": result["failed"],
+                "socket_errors": result["socket_errors"], "http_errors": result["http_errors"], "rows_added": added,
+            }
+            row["valid"] = (result["failed"] == 0 and result["http_errors"] == 0 and result["socket_errors"] == 0
+                            and (added is None or added >= result["requests"]))
+            print(f"  {scenario.name}: {row['rps']:.0f} rps, p99 {row['p99_ms']:.1f} ms, bare {baseline:.0f} rps,"
+                  f" ratio {row['ratio']:.2f}; server CPU {row['cpu_ms']:.2f} ms/request, bare {row['bare_cpu_ms']:.2f}",
+                  file=sys.stderr)
+            out["scenarios"].append(row)
+            bare = after
+    out["loadavg_after"] = os.getloadavg()[0]  # other work on the machine skews every figure
+    checked = check_ledger(url)
+    out["check_ledger"] = checked.returncode == 0
+    out["check_ledger_output"] = (checked.stdout + checked.stderr).strip()[-500:]
+    return out
+
+
+def markdown(results: list[dict]) -> str:
+    lines = [
+        "| ledger rows | customers | scenario | issue | rps | p99 ms | bare rps | bare p99 ms | ratio | target | ok"
+        " | server CPU ms/req | bare CPU ms/req | CPU ratio |",
+        "|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|",
+    ]
+    for size in results:
+        for s in size["scenarios"]:
+            head = f"| {size['entries']:,} | {size['customers']:,} | {s['name']} |"
+            if "skipped" in s:
+                lines.append(f"{head} | | | | | | | skipped: call not available | | | |")
+                continue
+            ok = "yes" if s["ratio"] >= s["target"] else "**no**"
+            if not s["valid"]:
+                ok += f" (INVALID: {s['failed']} failed answers, {s['http_errors']} HTTP errors,"
+                ok += f" {s['socket_errors']} socket errors, rows added {s['rows_added']} for {s['requests']})"
+            lines.append(f"{head} {s['issue']} | {s['rps']:.0f} | {s['p99_ms']:.1f} | {s['bare_rps']:.0f} |"
+                         f" {s['bare_p99_ms']:.1f} | {s['ratio']:.2f} | {s['target']:.2f} | {ok} |"
+                         f" {s['cpu_ms']:.2f} | {s['bare_cpu_ms']:.2f} | {s['bare_cpu_ms'] / s['cpu_ms']:.2f} |")
+    if len(results) > 1:
+        first, last = results[0], results[-1]
+        lines += ["", f"Scaling, {first['entries']:,} -> {last['entries']:,} ledger rows (ratio may fall at most"
+                      f" {MAX_DROP:.0%}):", "",
+                  "| scenario | ratio small | ratio large | change | ok |", "|---|---:|---:|---:|---|"]
+        small = {s["name"]: s for s in first["scenarios"] if "ratio" in s}
+        for s in last["scenarios"]:
+            if "ratio" in s and s["name"] in small:
+                change = s["ratio"] / small[s["name"]]["ratio"] - 1
+                ok = "yes" if change >= -MAX_DROP else "**no**"
+                lines.append(f"| {s['name']} | {small[s['name']]['ratio']:.2f} | {s['ratio']:.2f} | {change:+.0%} | {ok} |")
+    lines.append("")
+    for size in results:
+        verdict = "passed" if size["check_ledger"] else "FAILED: " + size["check_ledger_output"]
+        lines.append(f"- {size['entries']:,} rows: check-ledger after the runs {verdict}; 1-minute load average"
+                     f" {size['loadavg_before']:.1f} before, {size['loadavg_after']:.1f} after (2 = both cores busy)")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")), platform.processor())
+    return f"{os.cpu_count()} x {cpu}, Python {platform.python_version()}, {platform.system()} {platform.release()}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="2 s runs on 10,000 and 100,000 ledger rows (a smoke run, not the figures)")
+    parser.add_argument("--scenario", action="append", choices=SCENARIO_NAMES,
+                        help="run only this scenario (repeatable); default all")
+    parser.add_argument("--duration", type=float, help="seconds per wrk run (default 5, quick 2)")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
+    parser.add_argument("--no-cache", action="store_true", help="load the data afresh instead of copying the cache")
+    args = parser.parse_args(argv)
+    args.duration = args.duration or (2 if args.quick else 5)
+    names = args.scenario or SCENARIO_NAMES
+    if not shutil.which("wrk"):
+        parser.error("wrk is not installed (apt-get install wrk)")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="rewardgate-bench-") as tmp:
+        for customers, entries in QUICK_SIZES if args.quick else SIZES:
+            results.append(run_size(customers, entries, names, args, Path(tmp)))
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    report = {"machine": machine(), "workers": WORKERS, "duration": args.duration,
+              "connections": args.connections, "command": " ".join(["python3", "bench/run.py", *sys.argv[1:]]),
+              "results": results}
+    (RESULTS / f"run-{stamp}.json").write_text(json.dumps(report, indent=2))
+    print(f"Machine: {report['machine']}; gunicorn {WORKERS} sync workers, SQLite (WAL); "
+          f"wrk -t1 -c{args.connections} -d{args.duration:g}s per run\n")
+    print(markdown(results))
+    failed = [s for size in results for s in size["scenarios"] if "valid" in s and not s["valid"]]
+    return 1 if failed or not all(size["check_ledger"] for size in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""Legacy calls that enrol, change, find, show, check and remove customers."""
+from __future__ import annotations
+
+from schemas import customers as s
+
+from .. import customers as domain
+from ..errors import INVALID_FIELD, MISSING_FIELD
+from ..models import Customer
+from ..registry import call, registry
+from ..tree import E, Items, el, leaf, leaves
+from ..units import format_units
+
+RECORD_ERRORS = (domain.CODE_IN_USE, domain.CARD_IN_USE, domain.USERNAME_IN_USE, "Campaign not found",
+                 "Give card_number or card_number_generate, not both")
+NOT_FOUND = "Customer not found"
+SELECTOR = ("customer_action", "action")
+
+registry.alias("find_customer", "customer_find")
+
+
+# --- shapes -------------------------------------------------------------------------------------------
+
+def customer_node(c: Customer, *, hide_custom_field: bool = False) -> E:
+    """A customer as customer_info, customer_search and customer_find show it; never a secret."""
+    node = el("customer", code=c.code, card_number=c.card_number)
+    node.children += [leaf(key, getattr(c, column)) for key, column in domain.PROFILE.items()
+                      if not (hide_custom_field and key == "custom_field")]
+    node.children.append(leaf("registered", c.registered))
+    node.children += [leaf(key, value) for key, value in domain.custom_fields_of(c)]
+    return node
+
+
+def balance_node(b: domain.Balance, *, with_rewards: bool = False) -> E:
+    node = el("campaign", id=b.campaign.id, name=b.campaign.name, type=b.campaign.type,
+              balance=format_units(b.available, b.campaign.type))
+    if with_rewards and b.campaign.type in domain.REWARD_TYPES:
+        node.children.append(Items("rewards", [_reward_node(r) for r in b.rewards]))
+    return node
+
+
+def _reward_node(r) -> E:
+    node = el("reward", id=r.id, level=r.level, description=r.description)
+    if r.identifier:
+        node.children += leaves(reward_id=r.identifier)
+    return node
+
+
+def _listing(customers, caller, include_balances: bool) -> list:
+    """Matches as repeated ``<customer>`` under ``<response>`` (a ``customers`` array in JSON),
+    streamed; each with its balances when asked."""
+    campaigns = domain.campaigns_for(caller.account_id) if include_balances else []
+
+    def build(c: Customer) -> E:
+        node = customer_node(c)
+        if include_balances:
+            node.children.append(Items("campaigns", [balance_node(b) for b in domain.balances(c, campaigns)]))
+        return node
+
+    return [Items("customers", (build(c) for c in customers), wrapped=False)]
+
+
+def _saved(customer: Customer, status: str) -> list:
+    return [el("customer", status=status, code=customer.code, card_number=customer.card_number)]
+
+
+# --- record_customer ----------------------------------------------------------------------------------
+
+@call("record_customer", "new", schema=s.RecordCustomerNew, permission="till", writes=True,
+      errors=RECORD_ERRORS, selector=SELECTOR)
+def record_customer_new(data: dict, caller) -> list:
+    """Create a customer; answers its code (caller's code, else the card number, else 16 random digits)."""
+    return _saved(*domain.record(caller.account_id, "new", data))
+
+
+@call("record_customer", "edit", schema=s.RecordCustomerEdit, permission="till", writes=True,
+      errors=RECORD_ERRORS, selector=SELECTOR)
+def record_customer_edit(data: dict, caller) -> list:
+    """Update the customer named by code (or card_number); with no match, create one."""
+    return _saved(*domain.record(caller.account_id, "edit", data))
+
+
+@call("record_customer", "register", schema=s.RecordCustomerRegister, permission="till", writes=True,
+      errors=(*RECORD_ERRORS, MISSING_FIELD.format("customer_password"), domain.ALREADY_REGISTERED),
+      selector=SELECTOR)
+def record_customer_register(data: dict, caller) -> list:
+    """Register (activate with a password) the customer named by code or card, or a new one."""
+    return _saved(*domain.record(caller.account_id, "register", data))
+
+
+@call("generate_card_number", schema=s.GenerateCardNumber, permission="till",
+      errors=(INVALID_FIELD.format("how_many_digits", domain.TOO_FEW_DIGITS), domain.NO_FREE_CARD))
+def generate_card_number(data: dict, caller) -> list:
+    """An unused random card number: how_many_digits digits in all, prefix and suffix included."""
+    number = domain.generate_card_number(
+        caller.account_id, data["how_many_digits"], data["card_number_prefix"], data["card_number_suffix"],
+        field="how_many_digits",
+    )
+    return [el("customer", card_number=number)]
+
+
+# --- reading ------------------------------------------------------------------------------------------
+
+@call("customer_search", schema=s.CustomerSearch,
+      errors=(INVALID_FIELD.format("exact_match", "must be one of sensitive, insensitive"),
+              INVALID_FIELD.format("customer_password", s.NOT_SEARCHABLE)))
+def customer_search(data: dict, caller) -> list:
+    """Customers matching every field given: partial and case-insensitive unless exact_match."""
+    criteria = {k: data[k] for k in ("card_number", *domain.PROFILE) if data.get(k) is not None}
+    found = domain.search(caller.account_id, criteria, data["custom_fields"], data.get("exact_match"))
+    return _listing(found, caller, data["include_balances"])
+
+
+@call("customer_find", schema=s.CustomerFind, errors=(MISSING_FIELD.format("find_customer"),))
+def customer_find(data: dict, caller) -> list:
+    """Customers matching a phrase over all fields: space = AND, comma = OR (ANDs first)."""
+    return _listing(domain.find_phrase(caller.account_id, data["find_customer"]), caller, data["include_balances"])
+
+
+@call("customer_info", schema=s.CustomerInfo, errors=(NOT_FOUND, "Campaign not found"))
+def customer_info(data: dict, caller) -> list:
+    """One customer's record and, unless include_balances=N, balances and available rewards."""
+    customer = domain.get(caller.account_id, code=data.get("code"), card_number=data.get("card_number"))
+    answer = [customer_node(customer, hide_custom_field=data["hide_custom_field"])]
+    if data["include_balances"]:
+        campaigns = domain.campaigns_for(caller.account_id, customer, campaign_id=data.get("campaign_id"),
+                                         only_member=data["show_only_belong_to"])
+        held = domain.balances(customer, campaigns, with_rewards=True)
+        answer.append(Items("campaigns", [balance_node(b, with_rewards=True) for b in held]))
+    return answer
+
+
+@call("validate_customer_password", schema=s.ValidateCustomerPassword, errors=(domain.BAD_CREDENTIALS,))
+def validate_customer_password(data: dict, caller) -> list:
+    """Succeed, with an empty answer, only when every credential given matches the customer."""
+    domain.validate_credentials(caller.account_id, data)
+    return []
+
+
+# --- changing identity, removing ----------------------------------------------------------------------
+
+@call("card_replace", schema=s.CardReplace, permission="till", writes=True,
+      errors=(NOT_FOUND, domain.AMBIGUOUS, domain.CODE_IN_USE, domain.CARD_IN_USE))
+def card_replace(data: dict, caller) -> list:
+    """Give a customer a new code and/or card number (by previous code, previous card, or profile)."""
+    return _saved(domain.replace_card(caller.account_id, data), "updated")
+
+
+@call("customer_delete", schema=s.CustomerDelete, permission="manage", writes=True, errors=(NOT_FOUND,))
+def customer_delete(data: dict, caller) -> list:
+    """Remove a customer with all their balances and transactions."""
+    domain.delete(caller.account_id, data["code"])
+    return [el("customer", status="deleted", code=data["code"])]

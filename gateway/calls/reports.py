@@ -1,0 +1,175 @@
+"""``type=reports``: transactions and customers of the account, one ``report`` per call.
+
+Rows are repeated ``<transaction>`` or ``<customer>`` elements directly under ``<response>`` (a
+``transactions``/``customers`` array in JSON), produced lazily so that the renderers stream them.
+Everything a report can refuse is checked before the first row is written.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Iterator
+
+from schemas import reports as s
+
+from .. import reports as domain
+from ..models import Customer, LedgerEntry
+from ..registry import call
+from ..tree import E, Items, el
+from ..units import BUYX, EARNED, EVENTS, GIFTCARD, POINTS, format_units
+
+CAMPAIGN_NOT_FOUND = "Campaign not found"
+AMOUNT_TYPE = {POINTS: "points", EVENTS: "events", BUYX: "items", GIFTCARD: "$", EARNED: "$"}
+RANGE_ERRORS = ("Missing required field: date_start", "Invalid value for field date_start: not a date (use YYYY-MM-DD)",
+                "Invalid value for field date_end: before date_start", CAMPAIGN_NOT_FOUND)
+
+
+def report(name: str, schema, errors: tuple[str, ...] = RANGE_ERRORS):
+    return call("reports", name, schema=schema, permission="read", errors=errors, selector=("report",))
+
+
+def full_name(first: str, last: str) -> str:
+    return " ".join(part for part in (first, last) if part)
+
+
+def transaction_node(row: dict, campaign) -> E:
+    return el(
+        "transaction",
+        id=row["id"],
+        type=row["kind"],
+        date=row["created"].strftime("%Y-%m-%d"),
+        record_timestamp=domain.stamp(row["created"]),
+        campaign_id=campaign.id,
+        campaign_name=campaign.name,
+        code=row["code"],
+        card_number=row["card_number"],
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        customer=full_name(row["first_name"], row["last_name"]),
+        custom1=row["custom_field"],
+        amount_number=format_units(row["amount"], campaign.type),
+        amount_type=AMOUNT_TYPE[campaign.type],
+        original_amount=row["original_amount"],
+        authorization=row["authorization"],
+        user_name=row["user_id"],
+    )
+
+
+def customer_node(c: Customer, **extra) -> E:
+    """A customer as the customer reports show it: never a password or PIN."""
+    return el(
+        "customer",
+        code=c.code,
+        card_number=c.card_number,
+        first_name=c.first_name,
+        last_name=c.last_name,
+        customer=full_name(c.first_name, c.last_name),
+        phone=c.phone,
+        email=c.email,
+        street1=c.street1,
+        street2=c.street2,
+        city=c.city,
+        state=c.state,
+        postal_code=c.postal_code,
+        country=c.country,
+        custom_date=c.custom_date,
+        custom_field=c.custom_field,
+        customer_username=c.username,
+        registered=c.registered,
+        created=domain.stamp(c.created),
+        **extra,
+    )
+
+
+def customers(rows: Iterable[Customer], **extras) -> list:
+    """The answer of a customer report; ``extras`` maps a leaf name to a function of the row."""
+    def nodes() -> Iterator[E]:
+        for c in rows:
+            yield customer_node(c, **{name: value(c) for name, value in extras.items()})
+
+    return [Items("customers", nodes(), wrapped=False)]
+
+
+def scope_of(data: dict, caller) -> domain.Scope:
+    return domain.scope(caller.account_id, data["selected_campaigns"], data.get("date_start"), data.get("date_end"))
+
+
+def last_activity(c: Customer) -> str:
+    latest = getattr(c, "latest", None)
+    return domain.stamp(LedgerEntry.created.python_value(latest)) if latest else ""
+
+
+@report("transactions_all", s.TransactionsAll)
+def transactions_all(data: dict, caller) -> list:
+    """Every live transaction of the selected campaigns between two days (``date_end`` inclusive).
+
+    ``last`` gives only transactions with a greater id, ``restrict_by_user`` only those the user
+    recorded, ``show_activations=Yes`` adds "customer activated" rows.
+    """
+    scope = scope_of(data, caller)
+    rows = domain.transactions(scope, last=data["last"], user_id=data.get("restrict_by_user"),
+                               activations=data["show_activations"])
+    return [Items("transactions", (transaction_node(row, scope.campaigns[row["campaign"]]) for row in rows), wrapped=False)]
+
+
+@report("customers_balances", s.CustomersBalances,
+        errors=("Missing required field: campaign_id", CAMPAIGN_NOT_FOUND,
+                f"Invalid value for field selected_campaigns: {s.ONE_CAMPAIGN}"))
+def customers_balances(data: dict, caller) -> list:
+    """The available balance of every member of one campaign, by customer, ``offset``/``limit`` paged."""
+    page = domain.balances(caller.account_id, data["campaign_id"], offset=data["offset"], limit=data.get("limit"))
+    kind = page.campaign.type
+    rows = (
+        el("customer", code=c.code, card_number=c.card_number, first_name=c.first_name, last_name=c.last_name,
+           customer=full_name(c.first_name, c.last_name), balance=format_units(balance, kind))
+        for c, balance in page.rows
+    )
+    pagination = el("pagination", total=page.total, offset=data["offset"], limit=data.get("limit", ""))
+    return [el("campaign", id=page.campaign.id, name=page.campaign.name, type=kind), pagination,
+            Items("customers", rows, wrapped=False)]
+
+
+@report("customers_all", s.CustomersAll)
+def customers_all(data: dict, caller) -> list:
+    """Every customer (of the selected campaigns), or those created within the range when one is given."""
+    return customers(domain.customers_all(scope_of(data, caller)))
+
+
+@report("customers_new", s.CustomersNew)
+def customers_new(data: dict, caller) -> list:
+    """Customers created between two days (``date_end`` inclusive, open-ended when absent)."""
+    return customers(domain.customers_all(scope_of(data, caller)))
+
+
+@report("customers_frequent", s.CustomersFrequent,
+        errors=RANGE_ERRORS + ("Missing required field: frequency",))
+def customers_frequent(data: dict, caller) -> list:
+    """Customers with at least ``frequency`` transactions within the range (redeems count with
+    ``include_redeemed=Y``)."""
+    rows = domain.customers_frequent(scope_of(data, caller), data["frequency"], data["include_redeemed"])
+    return customers(rows, transactions=lambda c: c.n, last_activity=last_activity)
+
+
+@report("customers_Inactive", s.CustomersInactive,
+        errors=RANGE_ERRORS + ("Missing required field: Inactive_for",))
+def customers_inactive(data: dict, caller) -> list:
+    """Customers without a transaction for ``Inactive_for`` days (and customers for at least that long)."""
+    rows = domain.customers_inactive(scope_of(data, caller), data["inactive_for"])
+    return customers(rows, last_activity=last_activity)
+
+
+@report("customers_birthday", s.CustomersBirthday)
+def customers_birthday(data: dict, caller) -> list:
+    """Customers whose custom_date's month and day fall within the range, in any year."""
+    return customers(domain.customers_birthday(scope_of(data, caller)))
+
+
+@report("customers_custom_date", s.CustomersCustomDate)
+def customers_custom_date(data: dict, caller) -> list:
+    """Customers whose custom_date falls within the range."""
+    return customers(domain.customers_custom_date(scope_of(data, caller)))
+
+
+@report("customers_search", s.CustomersSearch,
+        errors=RANGE_ERRORS + ("Missing required field: search_text",))
+def customers_search(data: dict, caller) -> list:
+    """Customers with ``search_text`` in a name, e-mail, phone, code or card number (any case)."""
+    return customers(domain.customers_search(scope_of(data, caller), data["search_text"]))

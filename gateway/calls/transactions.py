@@ -1,0 +1,125 @@
+"""Legacy calls that move balances (record_activity, redeem, transaction_delete) and show them
+(customer_balance, alias ``balance``)."""
+from __future__ import annotations
+
+import json
+
+from schemas import transactions as s
+
+from .. import transactions as domain
+from ..balances import holdings
+from ..campaigns import get_campaign
+from ..errors import MISSING_FIELD
+from ..ledger import INSUFFICIENT
+from ..models import Item
+from ..registry import call, registry
+from ..tree import E, Items, el, leaves
+from ..units import BUYX, format_units
+
+STAMP = "%Y-%m-%d %H:%M:%S"
+
+
+def _subjects(data: dict, caller):
+    campaign = domain.open_campaign(caller.account_id, data["campaign_id"])
+    customer = domain.find_customer(caller.account_id, data.get("code"), data.get("card_number"))
+    return campaign, customer
+
+
+def receipt_node(receipt: domain.Receipt, caller) -> E:
+    node = el(
+        "receipt",
+        transaction_id=receipt.entry.id,
+        campaign_id=receipt.campaign.id,
+        code=receipt.customer.code,
+        card_number=receipt.customer.card_number,
+        date=receipt.entry.created.strftime(STAMP),
+        amount=receipt.amount,
+        balance=receipt.balance_text,
+    )
+    if receipt.item is not None:
+        node.children.append(el("item", id=receipt.item.id, description=receipt.item.description,
+                                free_items=receipt.balance // max(1, receipt.item.reward_level)))
+    # Legacy clients print the merchant ("agency") from the receipt.
+    node.children.append(el("agency", name=caller.account.name, email=""))
+    return node
+
+
+TRANSACTION_ERRORS = ("Missing required field: campaign_id", "Missing required field: code",
+                      "Campaign not found", domain.CAMPAIGN_INACTIVE, "Customer not found")
+
+
+@call("record_activity", schema=s.RecordActivity, permission="till", writes=True,
+      errors=TRANSACTION_ERRORS + ("Promo not found", domain.PROMO_INACTIVE, "Item not found",
+                                   MISSING_FIELD.format("amount"), MISSING_FIELD.format("service_product")))
+def record_activity(data: dict, caller) -> list:
+    """Record an activity (a purchase, a visit, a top-up) and credit the customer; answers a receipt."""
+    campaign, customer = _subjects(data, caller)
+    return [receipt_node(domain.record(caller, campaign, customer, data), caller)]
+
+
+@call("redeem", schema=s.Redeem, permission="till", writes=True,
+      errors=TRANSACTION_ERRORS + (INSUFFICIENT, "Reward not found", "Item not found", domain.NO_REWARD_RATIO,
+                                   domain.ONE_REDEEM_FIELD, MISSING_FIELD.format("reward_to_redeem")))
+def redeem(data: dict, caller) -> list:
+    """Redeem a reward, points, money or a free item from the available balance; answers a receipt."""
+    campaign, customer = _subjects(data, caller)
+    return [receipt_node(domain.redeem(caller, campaign, customer, data), caller)]
+
+
+@call("transaction_delete", schema=s.TransactionDelete, permission="manage", writes=True,
+      errors=TRANSACTION_ERRORS + ("Transaction not found", domain.ALREADY_DELETED, domain.DELETE_NEGATIVE))
+def transaction_delete(data: dict, caller) -> list:
+    """Delete one recorded transaction: a reversing ledger row cancels it and the balance follows."""
+    campaign, customer = _subjects(data, caller)
+    posted = domain.delete(caller, campaign, customer, data["transaction_id"])
+    holding = holdings(customer, [campaign])[campaign.id]
+    balance = holding.items.get(posted.entry.item, 0) if posted.entry.item else holding.available
+    return [el("transaction", status="deleted", id=data["transaction_id"], campaign_id=campaign.id,
+               code=customer.code, balance=format_units(balance, campaign.type))]
+
+
+def transaction_node(entry, names: dict[str, str], campaign_type: str) -> E:
+    node = el(
+        "transaction",
+        id=entry.id,
+        date=entry.created.strftime(STAMP),
+        user_name=names.get(entry.user_id, entry.user_id),
+        amount=format_units(abs(entry.amount), campaign_type),
+        authorization=entry.authorization,
+        redeemed=entry.amount < 0,
+    )
+    if entry.item:
+        node.children += leaves(item_id=entry.item)
+    for name, value in sorted(json.loads(entry.custom_fields or "{}").items()):
+        node.children.append(E(name, [], value))
+    return node
+
+
+@call("customer_balance", schema=s.CustomerBalance,
+      errors=("Missing required field: campaign_id", "Missing required field: code", "Campaign not found",
+              "Customer not found"))
+def customer_balance(data: dict, caller) -> list:
+    """A customer's available balance in one campaign and its transactions, newest first
+    (``transactions_number``: 0 none, N the last N, absent all)."""
+    campaign = get_campaign(caller.account_id, data["campaign_id"], active_only=False)
+    customer = domain.find_customer(caller.account_id, data.get("code"), data.get("card_number"))
+    holding = holdings(customer, [campaign])[campaign.id]
+    limit = data.get("transactions_number")
+    entries = domain.history(customer, campaign, limit) if limit != 0 else []
+    names = domain.user_names(caller.account_id, {e.user_id for e in entries})
+    node = el("customer", code=customer.code, card_number=customer.card_number,
+              balance=format_units(holding.available, campaign.type))
+    if campaign.type == BUYX:
+        node.children.append(Items("items", [
+            el("item", id=i.id, description=i.description, purchases=holding.items.get(i.id, 0),
+               free_items=holding.items.get(i.id, 0) // max(1, i.reward_level))
+            for i in Item.select().where(Item.campaign == campaign.id).order_by(Item.id)
+        ]))
+    node.children.append(Items("transactions", [transaction_node(e, names, campaign.type) for e in entries]))
+    top = el("campaign", campaign_id=campaign.id, campaign_name=campaign.name, campaign_type=campaign.type,
+             reward_ratio=campaign.reward_ratio)
+    top.children.append(node)
+    return [top]
+
+
+registry.alias("balance", "customer_balance")

@@ -1,0 +1,291 @@
+"""Transactions: what a record earns and a redeem costs in each campaign type, and deleting one.
+
+Every balance change goes through ``gateway.ledger`` (an appended row plus a conditional UPDATE); this
+module only decides the amount. Amounts are integers in the campaign's unit (``gateway.units``).
+
+- points: ``amount`` x ``points_ratio`` (100 when blank), then the promo (``x`` multiplies, ``+`` adds),
+  rounded down once at the end; redeem a reward's level, ``custom_points_redeem`` points, or
+  ``custom_dollars_redeem`` x ``reward_ratio`` points rounded up;
+- giftcard: ``amount`` in and ``reward_to_redeem`` out, as money;
+- events: one event per record; redeem a reward's level in events;
+- earned: ``amount_per_event`` per record; redeem ``reward_to_redeem`` money;
+- buyx: purchases are counted per item (``Membership.item``); ``reward_level`` purchases of an item buy
+  one free item, and redeeming it takes ``reward_level`` purchases back.
+
+A redeem may spend only what is *available*: the stored balance less what fees and depreciations have
+taken as of now (``gateway.deductions``), enforced by ``ledger.post(minimum=deducted)``.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, ROUND_UP, Decimal, InvalidOperation
+
+from . import deductions, ledger
+from .campaigns import get_campaign
+from .db import is_sqlite
+from .errors import INVALID_FIELD, MISSING_FIELD, LegacyError, NotFound
+from .models import Campaign, Customer, Item, LedgerEntry, Membership, Promo, Reward, User, utcnow
+from .units import DEFAULT_POINTS_RATIO, EARNED, EVENTS, GIFTCARD, POINTS, format_units, money_to_cents
+
+CAMPAIGN_INACTIVE = "Campaign is deactivated"
+PROMO_INACTIVE = "Promo is not active at this time"
+NO_REWARD_RATIO = "This campaign does not redeem by currency value (it has no reward_ratio)"
+ONE_REDEEM_FIELD = "Give only one of reward_to_redeem, custom_points_redeem, custom_dollars_redeem"
+ALREADY_DELETED = "Transaction already deleted"
+DELETE_NEGATIVE = "Cannot delete this transaction: the balance would become negative"
+REDEEM_FIELDS = ("reward_to_redeem", "custom_points_redeem", "custom_dollars_redeem")
+
+
+def find_customer(account_id: str, code: str | None, card_number: str | None) -> Customer:
+    """The caller's customer named by ``code`` or, when no code is given, by ``card_number``."""
+    if code:
+        query = Customer.select().where((Customer.account == account_id) & (Customer.code == code))
+    elif card_number:
+        query = Customer.select().where((Customer.account == account_id) & (Customer.card_number == card_number))
+    else:
+        raise LegacyError(MISSING_FIELD.format("code"))
+    customer = query.first()
+    if customer is None:
+        raise NotFound("Customer")
+    return customer
+
+
+def open_campaign(account_id: str, campaign_id: str) -> Campaign:
+    """The caller's campaign, refused with its own message when deactivated (it takes no transactions)."""
+    campaign = get_campaign(account_id, campaign_id, active_only=False)
+    if not campaign.active:
+        raise LegacyError(CAMPAIGN_INACTIVE)
+    return campaign
+
+
+def _lock(customer: Customer, campaign: Campaign, item: int) -> None:
+    # On PostgreSQL, hold the membership row while deductions are computed from the ledger and the
+    # debit is applied, so a concurrent delete cannot change history in between. SQLite's BEGIN
+    # IMMEDIATE already makes the whole write transaction exclusive.
+    if not is_sqlite():
+        list(Membership.select(Membership.id).where(
+            (Membership.customer == customer.id) & (Membership.campaign == campaign.id) & (Membership.item == item)
+        ).for_update())
+
+
+def _positive_money(value: Decimal | None, name: str) -> int:
+    if value is None:
+        raise LegacyError(MISSING_FIELD.format(name))
+    cents = money_to_cents(value)
+    if cents <= 0:
+        raise LegacyError(INVALID_FIELD.format(name, "must be greater than 0"))
+    return cents
+
+
+def _money_field(text: str | None, name: str) -> int:
+    """A money amount sent in a text field (``reward_to_redeem`` on gift-card and earned campaigns)."""
+    if text is None:
+        raise LegacyError(MISSING_FIELD.format(name))
+    cleaned = text.replace(",", ".") if text.count(",") == 1 and "." not in text else text
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise LegacyError(INVALID_FIELD.format(name, "Not a valid amount")) from None
+    if not value.is_finite() or value != value.quantize(Decimal("0.01"), rounding=ROUND_DOWN) or value > 10**9:
+        raise LegacyError(INVALID_FIELD.format(name, "Not a valid amount"))
+    return _positive_money(value, name)
+
+
+def _reward(campaign: Campaign, text: str | None) -> Reward:
+    if text is None:
+        raise LegacyError(MISSING_FIELD.format("reward_to_redeem"))
+    reward = None
+    if text.isdigit() and len(text) < 19:
+        reward = Reward.get_or_none((Reward.id == int(text)) & (Reward.campaign == campaign.id))
+    if reward is None:
+        raise NotFound("Reward")
+    return reward
+
+
+_BRACKETED = re.compile(r"\[(.+)\]")
+
+
+def _item(campaign: Campaign, text: str | None, name: str) -> Item:
+    """A buy-X item by id (``96``) or by identifier in brackets (``[COFFEE]``), within the campaign."""
+    if text is None:
+        raise LegacyError(MISSING_FIELD.format(name))
+    match = _BRACKETED.fullmatch(text)
+    query = Item.select().where(Item.campaign == campaign.id)
+    if match:
+        item = query.where(Item.identifier == match.group(1).strip()).order_by(Item.id).first()
+    elif text.isdigit() and len(text) < 19:
+        item = query.where(Item.id == int(text)).first()
+    else:
+        item = None
+    if item is None:
+        raise NotFound("Item")
+    return item
+
+
+def points_for(campaign: Campaign, amount: Decimal, promo: Promo | None) -> int:
+    """Points earned for spending ``amount``: exact decimal arithmetic, rounded down once at the end."""
+    ratio = Decimal(campaign.points_ratio) if campaign.points_ratio else DEFAULT_POINTS_RATIO
+    points = amount * ratio
+    if promo is not None:
+        points = points * Decimal(promo.amount) if promo.operation == "x" else points + Decimal(promo.amount)
+    # A record never debits, whatever a promo's sign.
+    return max(0, int(points.to_integral_value(rounding=ROUND_DOWN)))
+
+
+def _promo(campaign: Campaign, promo_id: int) -> Promo:
+    promo = Promo.get_or_none((Promo.id == promo_id) & (Promo.campaign == campaign.id))
+    if promo is None:
+        raise NotFound("Promo")
+    now = utcnow()
+    if (promo.start_date and now < promo.start_date) or (promo.end_date and now > promo.end_date):
+        raise LegacyError(PROMO_INACTIVE)
+    return promo
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    entry: LedgerEntry
+    campaign: Campaign
+    customer: Customer
+    balance: int  # available after the change, in the campaign's unit (buy-X: purchases of the item)
+    item: Item | None = None
+
+    @property
+    def amount(self) -> str:
+        return format_units(abs(self.entry.amount), self.campaign.type)
+
+    @property
+    def balance_text(self) -> str:
+        return format_units(self.balance, self.campaign.type)
+
+
+def _details(data: dict, caller) -> dict:
+    return {
+        "authorization": data.get("authorization", ""),
+        "custom_fields": json.dumps(data.get("custom_fields") or {}, sort_keys=True),
+        "user_id": caller.user.user_id,
+    }
+
+
+def _receipt(posted: ledger.Posted, campaign: Campaign, customer: Customer, item: Item | None) -> Receipt:
+    if item is not None:
+        return Receipt(posted.entry, campaign, customer, posted.balance, item)
+    taken = deductions.deducted(customer, [campaign]).get(campaign.id, 0)
+    return Receipt(posted.entry, campaign, customer, posted.balance - taken)
+
+
+def record(caller, campaign: Campaign, customer: Customer, data: dict) -> Receipt:
+    """Record one activity (an earn) and return its receipt. Call inside a write transaction."""
+    amount = data.get("amount")
+    item = None
+    extra: dict = {"original_amount": "" if amount is None else str(amount)}
+    if campaign.type == POINTS:
+        promo = _promo(campaign, data["promo_id"]) if data.get("promo_id") else None
+        units = points_for(campaign, amount or Decimal(0), promo)
+        extra["promo_id"] = promo.id if promo else None
+    elif campaign.type == GIFTCARD:
+        units = _positive_money(amount, "amount")
+    elif campaign.type == EVENTS:
+        units = 1
+    elif campaign.type == EARNED:
+        units = campaign.amount_per_event or 0
+    else:
+        item = _item(campaign, data.get("service_product"), "service_product")
+        units = extra["quantity"] = data["buyx_quantity"]
+    posted = ledger.post(
+        account_id=caller.account_id, campaign=campaign, customer=customer, amount=units, kind="record",
+        item=item.id if item else 0, **extra, **_details(data, caller),
+    )
+    return _receipt(posted, campaign, customer, item)
+
+
+def _redeem_cost(campaign: Campaign, data: dict) -> tuple[int, Reward | None, Item | None]:
+    if campaign.type == POINTS:
+        given = [f for f in REDEEM_FIELDS if data.get(f) is not None]
+        if not given:
+            raise LegacyError(MISSING_FIELD.format("reward_to_redeem"))
+        if len(given) > 1:
+            raise LegacyError(ONE_REDEEM_FIELD)
+        if given[0] == "custom_points_redeem":
+            return data["custom_points_redeem"], None, None
+        if given[0] == "custom_dollars_redeem":
+            if not campaign.reward_ratio:
+                raise LegacyError(NO_REWARD_RATIO)
+            cost = data["custom_dollars_redeem"] * Decimal(campaign.reward_ratio)
+            return int(cost.to_integral_value(rounding=ROUND_UP)), None, None
+    if campaign.type in (POINTS, EVENTS):
+        reward = _reward(campaign, data.get("reward_to_redeem"))
+        return reward.level, reward, None
+    if campaign.type in (GIFTCARD, EARNED):
+        return _money_field(data.get("reward_to_redeem"), "reward_to_redeem"), None, None
+    item = _item(campaign, data.get("reward_to_redeem"), "reward_to_redeem")
+    return item.reward_level, None, item
+
+
+def redeem(caller, campaign: Campaign, customer: Customer, data: dict) -> Receipt:
+    """Spend from the available balance; refused, changing nothing, when it is not enough."""
+    cost, reward, item = _redeem_cost(campaign, data)
+    item_id = item.id if item else 0
+    _lock(customer, campaign, item_id)
+    taken = 0 if item else deductions.deducted(customer, [campaign]).get(campaign.id, 0)
+    stored = Membership.select(Membership.balance).where(
+        (Membership.customer == customer.id) & (Membership.campaign == campaign.id) & (Membership.item == item_id)
+    ).scalar() or 0
+    available = max(0, stored - taken)
+    short = (f"Insufficient balance: {format_units(available, campaign.type)} available, "
+             f"{format_units(cost, campaign.type)} needed")
+    posted = ledger.post(
+        account_id=caller.account_id, campaign=campaign, customer=customer, amount=-cost, kind="redeem",
+        item=item_id, minimum=taken, insufficient=short, reward_id=reward.id if reward else None,
+        quantity=1 if item else None, **_details(data, caller),
+    )
+    return Receipt(posted.entry, campaign, customer, posted.balance - taken, item)
+
+
+def delete(caller, campaign: Campaign, customer: Customer, transaction_id: int) -> ledger.Posted:
+    """Cancel one recorded transaction with a reversing row; the history no longer shows it."""
+    entry = LedgerEntry.get_or_none(
+        (LedgerEntry.id == transaction_id) & (LedgerEntry.account == caller.account_id)
+        & (LedgerEntry.campaign == campaign.id) & (LedgerEntry.customer == customer.id)
+        & (LedgerEntry.kind != "reversal")
+    )
+    if entry is None:
+        raise NotFound("Transaction")
+    if LedgerEntry.select().where(LedgerEntry.reverses == entry.id).exists():
+        raise LegacyError(ALREADY_DELETED)
+    _lock(customer, campaign, entry.item)
+    posted = ledger.reverse(entry, user_id=caller.user.user_id, insufficient=DELETE_NEGATIVE)
+    # With fees or depreciations, removing a credit also changes what they took afterwards: replay
+    # the history without it, and refuse (rolling back) if it would have gone below zero.
+    outcome = deductions.outcomes(customer, [campaign]).get(campaign.id) if not entry.item else None
+    if outcome is not None and outcome.balance < 0:
+        raise LegacyError(DELETE_NEGATIVE)
+    return posted
+
+
+def history(customer: Customer, campaign: Campaign, limit: int | None):
+    """Live transactions (neither deleted nor reversals), newest first; ``limit`` None means all."""
+    reversed_ids = LedgerEntry.select(LedgerEntry.reverses).where(
+        (LedgerEntry.customer == customer.id) & (LedgerEntry.campaign == campaign.id) & LedgerEntry.reverses.is_null(False)
+    )
+    query = (
+        LedgerEntry.select()
+        .where((LedgerEntry.customer == customer.id) & (LedgerEntry.campaign == campaign.id)
+               & (LedgerEntry.kind != "reversal") & LedgerEntry.id.not_in(reversed_ids))
+        .order_by(LedgerEntry.created.desc(), LedgerEntry.id.desc())
+    )
+    return list(query.limit(limit) if limit is not None else query)
+
+
+def user_names(account_id: str, user_ids: set[str]) -> dict[str, str]:
+    """Display names of the users who recorded transactions (their id when they have no name)."""
+    if not user_ids:
+        return {}
+    rows = User.select(User.user_id, User.name).where((User.account == account_id) & User.user_id.in_(list(user_ids)))
+    names = {uid: name or uid for uid, name in rows.tuples()}
+    return {uid: names.get(uid, uid) for uid in user_ids}
+
+
+__all__ = ["Receipt", "delete", "find_customer", "history", "open_campaign", "record", "redeem"]

@@ -1,0 +1,266 @@
+"""Responses: the XML and JSON envelopes, list shapes, escaping, JSONP, and the API-level errors."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from lxml import etree
+
+from conftest import parse_jsonp
+from gateway.render import OutputFormat, render, render_error
+from gateway.tree import Items, el
+
+
+def new_campaign(api, name="Stamp card") -> dict:
+    return api.ok("campaign_new", action="campaign", campaign_type="points", campaign_name=name)["campaign"]
+
+
+def body(parts) -> bytes:
+    return b"".join(parts)
+
+
+# --- envelopes ---------------------------------------------------------------------------------------
+
+def test_xml_success_envelope(api):
+    response = api.call("campaign_new", action="campaign", campaign_type="points", campaign_name="Stamp")
+    assert response.status_code == 200
+    assert response.content_type == "text/xml; charset=utf-8"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.data.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<response status="success">\n')
+    root = etree.fromstring(response.data)
+    campaign = root.find("campaign")
+    assert campaign.get("status") == "new"
+    assert campaign.findtext("name") == "Stamp" and len(campaign.findtext("id")) == 16
+
+
+def test_xml_error_envelope(api):
+    response = api.call("nonsense")
+    assert response.status_code == 200
+    assert response.data == (b'<?xml version="1.0" encoding="UTF-8"?>\n<response status="error">\n'
+                             b"  <error>Unknown type: nonsense</error>\n</response>\n")
+
+
+def test_json_success_keeps_ids_as_strings_and_status_attribute_as_key(api):
+    doc = api.ok("campaign_new", action="campaign", campaign_type="points", campaign_name="Stamp")
+    assert doc["campaign"]["status"] == "new"
+    assert isinstance(doc["campaign"]["id"], str) and doc["campaign"]["id"].isdigit()
+    listed = api.ok("campaigns_list")["campaigns"][0]
+    assert listed["id"] == doc["campaign"]["id"]
+
+
+@pytest.mark.parametrize("count", [0, 1, 3])
+def test_every_list_is_an_array_for_zero_one_or_many(api, count):
+    for i in range(count):
+        new_campaign(api, f"C{i}")
+    for answer in (api.ok("campaigns_list"), api.jsonp("campaigns_list")):
+        assert isinstance(answer["campaigns"], list)
+        assert sorted(c["name"] for c in answer["campaigns"]) == [f"C{i}" for i in range(count)]
+    root = api.xml("campaigns_list")
+    assert len(root.findall("campaigns")) == 1
+    assert len(root.findall("campaigns/campaign")) == count
+
+
+def test_json_error_envelope_lists_every_message(api):
+    doc = api.json("campaign_new", action="campaign")
+    assert doc == {
+        "status": "error",
+        "error": "Missing required field: campaign_type",
+        "errors": ["Missing required field: campaign_type", "Missing required field: campaign_name"],
+    }
+
+
+def test_same_facts_in_every_format(api, fmt):
+    new_campaign(api, "Only one")
+    answer = api.answer(fmt, "campaigns_list")
+    campaigns = answer["campaigns"]
+    # XML has a wrapper holding one <campaign>; JSON an array of one.
+    campaign = campaigns["campaign"] if fmt == "xml" else campaigns[0]
+    assert answer["status"] == "success" and campaign["name"] == "Only one"
+
+
+@pytest.mark.parametrize(
+    "form, message",
+    [
+        ({"type": "foo"}, "Unknown type: foo"),
+        ({"type": "FOO"}, "Unknown type: FOO"),
+        ({"type": ""}, "Missing required field: type"),
+        ({}, "Missing required field: type"),
+        ({"type": "campaign_new"}, "Missing required field: action"),
+        ({"type": "campaign_new", "action": "teapot"}, "Unknown action for type campaign_new: teapot"),
+    ],
+)
+def test_dispatch_errors_are_http_200_in_every_format(api, fmt, form, message):
+    fields = {k: v for k, v in form.items() if k != "type"}
+    type_ = form.get("type")
+    data, headers = api.fields(type_ or "", fields)
+    if type_ is None:
+        del data["type"]
+    extra = {"json": {"output": "json"}, "jsonp": {"callback": "cb"}, "xml": {}}[fmt]
+    response = api.send({**data, **extra}, headers)
+    assert response.status_code == 200
+    if fmt == "xml":
+        root = etree.fromstring(response.data)
+        assert (root.get("status"), root.findtext("error")) == ("error", message)
+    else:
+        doc = json.loads(response.data) if fmt == "json" else parse_jsonp(response.data, "cb")
+        assert doc == {"status": "error", "error": message, "errors": [message]}
+
+
+# --- escaping and characters XML cannot hold ---------------------------------------------------------
+
+def test_markup_characters_are_escaped_and_round_trip(api, fmt):
+    name = 'Fish & Chips <b>"2 for 1"</b> \'A&amp;B\''
+    new_campaign(api, name)
+    raw = api.call("campaigns_list").data
+    assert b"Fish &amp; Chips &lt;b&gt;" in raw and b"A&amp;amp;B" in raw
+    answer = api.answer(fmt, "campaigns_list")
+    campaign = answer["campaigns"]["campaign"] if fmt == "xml" else answer["campaigns"][0]
+    assert campaign["name"] == name
+
+
+CONTROL = "a\x01b\x08c\x0bd\x0ce\x1ff\x7fg\u0085h\ufffei"
+
+
+def test_control_characters_become_replacement_characters_in_xml_only(api):
+    api.ok("campaign_new", action="campaign", campaign_type="points", campaign_name="x", description=CONTROL)
+    response = api.call("campaigns_list")
+    assert response.status_code == 200
+    root = etree.fromstring(response.data)
+    descriptions = [c.findtext("description") for c in root.iter("campaign")]
+    # XML 1.0 keeps DEL and C1 (0x7f, 0x85); the rest, and U+FFFE, become U+FFFD.
+    assert "a\ufffdb\ufffdc\ufffdd\ufffde\ufffdf\x7fg\u0085h\ufffdi" in descriptions
+    doc = api.ok("campaigns_list")
+    assert CONTROL in [c["description"] for c in doc["campaigns"]]
+    assert b"\\u0001" in api.call("campaigns_list", output="json").data
+
+
+def test_control_characters_in_an_error_message_keep_xml_well_formed(api):
+    response = api.call("bad\x01\x02type")
+    root = etree.fromstring(response.data)
+    assert root.findtext("error") == "Unknown type: bad\ufffd\ufffdtype"
+
+
+def test_non_ascii_text_is_utf8_in_xml_and_escaped_in_json(api):
+    name = "Caf\u00e9 \u2603 \U0001f600"
+    new_campaign(api, name)
+    assert name.encode("utf-8") in api.call("campaigns_list").data
+    raw = api.call("campaigns_list", output="json").data
+    raw.decode("ascii")  # ensure_ascii: JSON bodies are pure ASCII
+    assert json.loads(raw)["campaigns"][0]["name"] == name
+
+
+# --- JSONP ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("callback", ["cb", "$", "_", "jQuery1113012345678901234_1400000000000", "a.b.$c_1", "x" * 128])
+def test_jsonp_wraps_json_with_a_fixed_prefix(api, callback):
+    response = api.call("campaigns_list", callback=callback)
+    assert response.status_code == 200
+    assert response.content_type == "text/javascript; charset=utf-8"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.data.startswith(b"/**/" + callback.encode() + b"(")
+    assert response.data.endswith(b");")
+    doc = parse_jsonp(response.data, callback)
+    assert (doc["status"], doc["campaigns"]) == ("success", [])
+
+
+@pytest.mark.parametrize(
+    "callback",
+    ["alert(1)", "a b", "1abc", "a..b", "a.", ".a", "cb;alert(1)", "a[0]", "a-b", "x" * 129, "caf\u00e9", "cb//", "<script>"],
+)
+def test_bad_callback_is_refused_not_stripped(api, callback):
+    response = api.call("campaign_new", action="campaign", campaign_type="points", campaign_name="never", callback=callback)
+    assert response.status_code == 200
+    assert response.content_type == "application/json; charset=utf-8"
+    doc = json.loads(response.data)
+    assert doc["status"] == "error"
+    assert doc["error"] == "Invalid callback: it must be a dotted JavaScript identifier of at most 128 characters"
+    assert not response.data.startswith(b"/**/")
+    assert api.ok("campaigns_list")["campaigns"] == []
+
+
+def test_jsonp_escapes_line_and_paragraph_separators(api):
+    api.ok("campaign_new", action="campaign", campaign_type="points", campaign_name="ls\u2028ps\u2029end")
+    raw = api.call("campaigns_list", callback="cb").data
+    assert "\u2028".encode() not in raw and "\u2029".encode() not in raw
+    assert b"\\u2028" in raw and b"\\u2029" in raw
+    assert parse_jsonp(raw, "cb")["campaigns"][0]["name"] == "ls\u2028ps\u2029end"
+
+
+def test_jsonp_errors_are_http_200_with_the_error_in_the_payload(api):
+    response = api.call("nonsense", callback="handle")
+    assert response.status_code == 200
+    assert parse_jsonp(response.data, "handle")["error"] == "Unknown type: nonsense"
+
+
+# --- the renderers on trees no call builds yet ---------------------------------------------------------
+
+def tree(lazy: bool) -> list:
+    rows = [el("transaction", id=i, amount=f"{i}.00", note="&<\x00") for i in range(3)]
+    return [el("account", el("owner", name="A"), id="007"), Items("transactions", iter(rows) if lazy else rows, wrapped=False)]
+
+
+@pytest.mark.parametrize("condensed", [False, True])
+@pytest.mark.parametrize("kind", ["json", "jsonp"])
+def test_streamed_json_is_byte_identical_to_built_json(kind, condensed):
+    fmt = OutputFormat(kind, condensed, "cb" if kind == "jsonp" else None)
+    streamed = body(render(fmt, "success", tree(lazy=True)))
+    built = body(render(fmt, "success", tree(lazy=False)))
+    assert streamed == built
+    text = built.decode()
+    doc = json.loads(text[len("/**/cb("):-2] if kind == "jsonp" else text)
+    assert doc["account"] == {"owner": {"name": "A"}, "id": "007"}
+    assert [t["id"] for t in doc["transactions"]] == ["0", "1", "2"]
+    assert doc["transactions"][0]["note"] == "&<\x00"
+
+
+def test_bare_list_repeats_elements_directly_under_the_root_even_for_one():
+    one = [Items("transactions", [el("transaction", id=1)], wrapped=False)]
+    root = etree.fromstring(body(render(OutputFormat("xml"), "success", one)))
+    assert [c.tag for c in root] == ["transaction"]
+    doc = json.loads(body(render(OutputFormat("json"), "success", one)))
+    assert doc == {"status": "success", "transactions": [{"id": "1"}]}
+
+
+def test_lazy_xml_streams_the_same_document():
+    streamed = body(render(OutputFormat("xml"), "success", tree(lazy=True)))
+    assert streamed == body(render(OutputFormat("xml"), "success", tree(lazy=False)))
+    root = etree.fromstring(streamed)
+    assert [t.findtext("note") for t in root.iter("transaction")] == ["&<\ufffd"] * 3
+
+
+def test_empty_success_is_an_empty_response_element():
+    assert body(render(OutputFormat("xml"), "success", [])) == (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<response status="success">\n</response>\n'
+    )
+    assert json.loads(body(render(OutputFormat("json"), "success", []))) == {"status": "success"}
+
+
+def test_values_become_text_none_empty_bool_y_n():
+    doc = json.loads(body(render(OutputFormat("json"), "success", [el("c", a=None, b=True, c=False, d=12, e=0)])))
+    assert doc["c"] == {"a": "", "b": "Y", "c": "N", "d": "12", "e": "0"}
+
+
+def test_error_envelope_in_condensed_json():
+    raw = body(render_error(OutputFormat("json", condensed=True), ["one", "two"]))
+    assert raw == b'{"status":"error","error":"one","errors":["one","two"]}'
+
+
+def test_a_broken_database_gives_an_error_envelope_and_jsonp_still_gets_200(api):
+    from gateway import db
+    from gateway.models import User
+
+    # The user table: nothing references it, so recreating it leaves the schema as it was.
+    db.database.drop_tables([User])
+    try:
+        response = api.call("campaigns_list", output="json")
+        assert response.status_code in (500, 503)
+        doc = json.loads(response.data)
+        assert doc["status"] == "error" and doc["error"] in (
+            "The server is busy: nothing was changed, please retry", "Internal error: nothing was changed")
+        response = api.call("campaigns_list", callback="cb")
+        assert response.status_code == 200
+        assert parse_jsonp(response.data, "cb")["error"] == doc["error"]
+        root = etree.fromstring(api.call("campaigns_list").data)
+        assert root.findtext("error") == doc["error"]
+    finally:
+        db.create_tables()
