@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import peewee as pw
 import pytest
 
+from conftest import create_pg_database, drop_pg_database, require_postgres
 from gateway import db, ledger
 from gateway.models import Customer, LedgerEntry, Membership
 
@@ -104,6 +105,20 @@ def stream(client, data: dict, fmt: str) -> Streamed:
     response.close()
     assert partial == b""
     return seen
+
+
+@pytest.fixture
+def database_url(backend, tmp_path):
+    """A database of its own on PostgreSQL too, so that a hundred thousand rows (and the statistics
+    taken of them) never weigh on the database the rest of the suite shares."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'volume.db'}"
+        return
+    require_postgres()
+    url = create_pg_database("rg_volume")
+    yield url
+    db.database.close()
+    drop_pg_database(url)
 
 
 @pytest.fixture
