@@ -4,8 +4,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 
+from . import db
 from .db import Prepared
 from .errors import AUTH_FAILED, PERMISSION_DENIED, LegacyError
 from .models import Account, User
@@ -44,6 +46,19 @@ _BY_USER_AND_ACCOUNT = Prepared(
 )
 
 
+# Successful authentications, per process, for a few seconds: the lookup is the one query every call
+# makes. Trade-off (docs/performance.md): a changed key or role, or a deleted user, takes up to
+# AUTH_CACHE_SECONDS to apply in every worker. Failures are never cached.
+AUTH_CACHE_SECONDS = 5.0
+_AUTH_CACHE_SIZE = 1024
+_authenticated: dict[tuple, tuple[float, "Caller"]] = {}
+
+
+def forget_authentications() -> None:
+    """Drop this process's cached authentications (after changing a key here, e.g. ``flask demo``)."""
+    _authenticated.clear()
+
+
 def authenticate(user_id: str, secret: str, account_id: str | None) -> Caller:
     """Return the caller, or raise one generic error whatever was wrong.
 
@@ -52,7 +67,22 @@ def authenticate(user_id: str, secret: str, account_id: str | None) -> Caller:
     """
     if not user_id or not secret:
         raise LegacyError(AUTH_FAILED)
-    offered = hash_key(secret).encode("ascii")
+    offered = hash_key(secret)
+    # Keyed by the secret's hash, never the secret: a dict lookup is not constant-time, but its
+    # timing can only reveal something about a SHA-256 digest.
+    key = (db.generation, user_id, account_id, offered)
+    now = time.monotonic()
+    cached = _authenticated.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    caller = _lookup(user_id, offered.encode("ascii"), account_id)
+    if len(_authenticated) >= _AUTH_CACHE_SIZE:
+        _authenticated.clear()
+    _authenticated[key] = (now + AUTH_CACHE_SECONDS, caller)
+    return caller
+
+
+def _lookup(user_id: str, offered: bytes, account_id: str | None) -> Caller:
     candidates = _BY_USER_AND_ACCOUNT(user_id, account_id) if account_id else _BY_USER(user_id)
     matches = []
     for user in candidates or [None]:

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import peewee as pw
 
-from .db import database
+from .db import Prepared, PreparedInsert, database
 from .errors import INVALID_FIELD, LegacyError, NotFound
 from .listing import Column, Page, paginate
 from .models import Campaign, Depreciation, Fee, Item, Promo, Reward
@@ -103,15 +103,28 @@ def _save(row: pw.Model, changes: dict):
     return row
 
 
+def _campaign_query(account_id: str, campaign_id: str):
+    return Campaign.select(Campaign, _HAS_DEDUCTIONS).where((Campaign.id == campaign_id) & (Campaign.account == account_id))
+
+
+# Whether the campaign has fees or depreciations that can take anything (interval > 0): balance
+# reads then skip fetching the rules when it has none (gateway.deductions.rules_for).
+_HAS_DEDUCTIONS = (
+    pw.fn.EXISTS(Fee.select(Fee.id).where((Fee.campaign == Campaign.id) & (Fee.interval > 0)))
+    | pw.fn.EXISTS(Depreciation.select(Depreciation.id).where((Depreciation.campaign == Campaign.id) & (Depreciation.interval > 0)))
+).alias("has_deductions")
+
+# Every campaign call starts with one of these: prepared, so peewee does not rebuild the SQL each time.
+_CAMPAIGN = Prepared(_campaign_query)
+_ACTIVE_CAMPAIGN = Prepared(lambda account_id, campaign_id: _campaign_query(account_id, campaign_id).where(Campaign.active == True))  # noqa: E712
+
+
 def get_campaign(account_id: str, campaign_id: str, *, active_only: bool = True) -> Campaign:
     """The caller's campaign, or "Campaign not found" (for another account's id too)."""
-    query = Campaign.select().where((Campaign.id == campaign_id) & (Campaign.account == account_id))
-    if active_only:
-        query = query.where(Campaign.active == True)  # noqa: E712 (peewee expression)
-    campaign = query.first()
-    if campaign is None:
+    rows = (_ACTIVE_CAMPAIGN if active_only else _CAMPAIGN)(account_id, campaign_id)
+    if not rows:
         raise NotFound(CAMPAIGN)
-    return campaign
+    return rows[0]
 
 
 def set_active(account_id: str, campaign_id: str, active: bool) -> Campaign:
@@ -197,9 +210,13 @@ def get_part(model: type[pw.Model], account_id: str, part_id: int, campaign_id: 
     return part
 
 
+# Adding a reward is a benchmarked call (campaign_new action=reward): its INSERT is prepared.
+_INSERTS = {model: PreparedInsert(model) for model in PARTS}
+
+
 def add_part(model: type[pw.Model], account_id: str, campaign_id: str, **fields):
     campaign = campaign_for(model, account_id, campaign_id)
-    return model.create(campaign=campaign, **_checked(model, campaign, fields, None))
+    return _INSERTS[model](campaign=campaign, **_checked(model, campaign, fields, None))
 
 
 def update_part(model: type[pw.Model], account_id: str, part_id: int, campaign_id: str | None, changes: dict):
@@ -216,6 +233,31 @@ def delete_part(model: type[pw.Model], account_id: str, part_id: int, campaign_i
 
 def parts(model: type[pw.Model], campaign: Campaign, order: tuple = ()):
     return model.select().where(model.campaign == campaign.id).order_by(*order, model.id)
+
+
+# campaign_rewards is what tills ask most: the campaign and its rewards in one prepared statement, as
+# tuples rather than model objects.
+_REWARDS = Prepared(
+    lambda account_id, campaign_id: Campaign.select(
+        Campaign.id, Campaign.type, Reward.id, Reward.level, Reward.description, Reward.identifier, Reward.custom_fields
+    )
+    .join(Reward, pw.JOIN.LEFT_OUTER)
+    .where((Campaign.id == campaign_id) & (Campaign.account == account_id) & (Campaign.active == True))  # noqa: E712
+    .order_by(Reward.level, Reward.id)
+    .tuples()
+)
+
+
+def rewards_of(account_id: str, campaign_id: str) -> tuple[str, list[tuple]]:
+    """The caller's active points or events campaign's id and its rewards, cheapest first, each as
+    ``(id, level, description, identifier, custom_fields)``; errors as ``campaign_for(Reward, ...)``."""
+    rows = _REWARDS(account_id, campaign_id)
+    if not rows:
+        raise NotFound(CAMPAIGN)
+    kind = PARTS[Reward]
+    if rows[0][1] not in kind.types:
+        raise LegacyError(kind.wrong_type)
+    return rows[0][0], [row[2:] for row in rows if row[2] is not None]
 
 
 def _checked(model, campaign: Campaign, fields: dict, current) -> dict:
@@ -274,6 +316,6 @@ def search_parts(model: type[pw.Model], campaign: Campaign, data: dict) -> Page:
 
 __all__ = [
     "BUYX", "PARTS", "add_part", "campaign_for", "create_campaign", "delete_campaign", "delete_part",
-    "get_campaign", "get_part", "list_campaigns", "parts", "require_type", "search_campaigns",
+    "get_campaign", "get_part", "list_campaigns", "parts", "require_type", "rewards_of", "search_campaigns",
     "search_parts", "set_active", "update_campaign", "update_part",
 ]

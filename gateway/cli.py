@@ -8,7 +8,7 @@ import click
 from flask import Flask
 
 from . import db, ledger
-from .auth import hash_key, new_api_key
+from .auth import forget_authentications, hash_key, new_api_key
 from .models import Account, User
 
 _ACCOUNT_ID = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
@@ -88,4 +88,5 @@ def demo(account_id: str, user_id: str) -> None:
         User.create(account=account_id, user_id=user_id, role="manager", key_hash=hash_key(key))
     else:
         User.update(key_hash=hash_key(key)).where(User.id == user.id).execute()
+        forget_authentications()
     click.echo(f"account_id={account_id} user_id={user_id} user_api_key={key}")

@@ -21,7 +21,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from . import db
 from .balances import holdings, member_campaign_ids
 from .campaigns import get_campaign, list_campaigns
-from .db import database
+from .db import Prepared, database
 from .errors import INVALID_FIELD, LegacyError, NotFound
 from .ledger import enroll
 from .models import Campaign, Customer, Reward
@@ -61,13 +61,20 @@ def _in_account(account_id: str):
     return Customer.select().where(Customer.account == account_id)
 
 
+# Every transaction and balance call looks its customer up: prepared, so the SQL is built once.
+_BY_CODE = Prepared(lambda account_id, code: _in_account(account_id).where(Customer.code == code))
+_BY_CARD = Prepared(lambda account_id, card_number: _in_account(account_id).where(Customer.card_number == card_number))
+
+
 def find(account_id: str, *, code: str | None = None, card_number: str | None = None) -> Customer | None:
     """The customer with this code, else with this card number, or None."""
     if code:
-        return _in_account(account_id).where(Customer.code == code).first()
-    if card_number:
-        return _in_account(account_id).where(Customer.card_number == card_number).first()
-    return None
+        rows = _BY_CODE(account_id, code)
+    elif card_number:
+        rows = _BY_CARD(account_id, card_number)
+    else:
+        return None
+    return rows[0] if rows else None
 
 
 def get(account_id: str, *, code: str | None = None, card_number: str | None = None) -> Customer:

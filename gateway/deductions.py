@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from typing import Iterable
 
+from .db import Prepared
 from .models import Customer, Depreciation, Fee, LedgerEntry, utcnow
 from .units import GIFTCARD, POINTS
 
@@ -50,15 +51,33 @@ class Rules:
     depreciations: list[Depreciation] = field(default_factory=list)
 
 
+def _fees(where):
+    return Fee.select().where(where & (Fee.interval > 0)).order_by(Fee.id)
+
+
+def _depreciations(where):
+    return Depreciation.select().where(where & (Depreciation.interval > 0)).order_by(Depreciation.id)
+
+
+# One campaign is the common case (every transaction and balance call): prepared.
+_ONE_CAMPAIGN_FEES = Prepared(lambda campaign_id: _fees(Fee.campaign == campaign_id))
+_ONE_CAMPAIGN_DEPRECIATIONS = Prepared(lambda campaign_id: _depreciations(Depreciation.campaign == campaign_id))
+
+
 def rules_for(campaigns: Iterable) -> dict[str, Rules]:
     """Fees and depreciations of those campaigns that have any (two queries whatever the count)."""
-    ids = [c.id for c in campaigns if c.type in DEDUCTIBLE]
+    # A campaign read by campaigns.get_campaign knows whether it has any rules; skip the queries when not.
+    ids = [c.id for c in campaigns if c.type in DEDUCTIBLE and getattr(c, "has_deductions", True)]
     rules: dict[str, Rules] = {}
     if not ids:
         return rules
-    for fee in Fee.select().where(Fee.campaign.in_(ids) & (Fee.interval > 0)).order_by(Fee.id):
+    if len(ids) == 1:
+        fees, depreciations = _ONE_CAMPAIGN_FEES(ids[0]), _ONE_CAMPAIGN_DEPRECIATIONS(ids[0])
+    else:
+        fees, depreciations = _fees(Fee.campaign.in_(ids)), _depreciations(Depreciation.campaign.in_(ids))
+    for fee in fees:
         rules.setdefault(fee.campaign_id, Rules()).fees.append(fee)
-    for dep in Depreciation.select().where(Depreciation.campaign.in_(ids) & (Depreciation.interval > 0)).order_by(Depreciation.id):
+    for dep in depreciations:
         rules.setdefault(dep.campaign_id, Rules()).depreciations.append(dep)
     return rules
 

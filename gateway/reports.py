@@ -19,7 +19,7 @@ from .balances import holdings
 from .campaigns import get_campaign
 from .errors import NotFound
 from .ledger import live_entries
-from .models import Campaign, Customer, LedgerEntry, Membership, utcnow
+from .models import Campaign, Customer, LedgerEntry, Membership, User, utcnow
 
 PAGE = 1000
 RECORD, REDEEM, ACTIVATION = "record", "redeem", "activation"
@@ -98,12 +98,13 @@ def transactions(scope: Scope, *, last: int = 0, user_id: str | None = None, act
     Rows are dicts with the entry's and its customer's columns. The report stops at the newest entry
     that existed when it started, so a long report has a definite end and ``last`` can resume from it.
     """
-    newest = LedgerEntry.select(pw.fn.MAX(LedgerEntry.id)).where(LedgerEntry.account == scope.account_id).scalar() or 0
+    newest = LedgerEntry.select(pw.fn.MAX(LedgerEntry.id)).scalar() or 0
     kinds = [RECORD, REDEEM] + ([ACTIVATION] if activations else [])
     base = (
         live_entries()
         .select(LedgerEntry.id, LedgerEntry.created, LedgerEntry.campaign, LedgerEntry.kind, LedgerEntry.amount,
-                LedgerEntry.original_amount, LedgerEntry.authorization, LedgerEntry.user_id, *_CUSTOMER_COLUMNS)
+                LedgerEntry.item, LedgerEntry.original_amount, LedgerEntry.authorization, LedgerEntry.custom_fields,
+                LedgerEntry.user_id, *_CUSTOMER_COLUMNS)
         .join(Customer, on=(LedgerEntry.customer == Customer.id))
         .where(
             (LedgerEntry.account == scope.account_id)
@@ -144,7 +145,14 @@ def idle_enrolments(scope: Scope) -> Iterator[dict]:
         return base.dicts()
 
     for row in keyset(page, (Membership.customer, Membership.campaign), lambda r: (r["customer"], r["campaign"])):
-        yield {**row, "id": "", "kind": ACTIVATION, "amount": 0, "original_amount": "", "authorization": "", "user_id": ""}
+        yield {**row, "id": "", "kind": ACTIVATION, "amount": 0, "item": 0, "original_amount": "", "authorization": "",
+               "custom_fields": "{}", "user_id": ""}
+
+
+def user_names(account_id: str) -> dict[str, str]:
+    """Display names of the account's users (their id when they have none); a report names the user
+    who recorded each transaction, as the customer's history does."""
+    return {uid: name or uid for uid, name in User.select(User.user_id, User.name).where(User.account == account_id).tuples()}
 
 
 # --- customers_balances ----------------------------------------------------------------------------------

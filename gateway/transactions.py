@@ -17,14 +17,18 @@ taken as of now (``gateway.deductions``), enforced by ``ledger.post(minimum=dedu
 """
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_UP, Decimal, InvalidOperation
+from typing import NamedTuple
 
-from . import deductions, ledger
+import peewee as pw
+
+from . import customers, deductions, ledger
 from .campaigns import get_campaign
-from .db import is_sqlite
+from .db import Prepared, is_sqlite
 from .errors import INVALID_FIELD, MISSING_FIELD, LegacyError, NotFound
 from .models import Campaign, Customer, Item, LedgerEntry, Membership, Promo, Reward, User, utcnow
 from .units import DEFAULT_POINTS_RATIO, EARNED, EVENTS, GIFTCARD, POINTS, format_units, money_to_cents
@@ -40,16 +44,9 @@ REDEEM_FIELDS = ("reward_to_redeem", "custom_points_redeem", "custom_dollars_red
 
 def find_customer(account_id: str, code: str | None, card_number: str | None) -> Customer:
     """The caller's customer named by ``code`` or, when no code is given, by ``card_number``."""
-    if code:
-        query = Customer.select().where((Customer.account == account_id) & (Customer.code == code))
-    elif card_number:
-        query = Customer.select().where((Customer.account == account_id) & (Customer.card_number == card_number))
-    else:
+    if not code and not card_number:
         raise LegacyError(MISSING_FIELD.format("code"))
-    customer = query.first()
-    if customer is None:
-        raise NotFound("Customer")
-    return customer
+    return customers.get(account_id, code=code, card_number=card_number)
 
 
 def open_campaign(account_id: str, campaign_id: str) -> Campaign:
@@ -134,10 +131,14 @@ def points_for(campaign: Campaign, amount: Decimal, promo: Promo | None) -> int:
     return max(0, int(points.to_integral_value(rounding=ROUND_DOWN)))
 
 
+_PROMO = Prepared(lambda promo_id, campaign_id: Promo.select().where((Promo.id == promo_id) & (Promo.campaign == campaign_id)))
+
+
 def _promo(campaign: Campaign, promo_id: int) -> Promo:
-    promo = Promo.get_or_none((Promo.id == promo_id) & (Promo.campaign == campaign.id))
-    if promo is None:
+    rows = _PROMO(promo_id, campaign.id)
+    if not rows:
         raise NotFound("Promo")
+    promo = rows[0]
     now = utcnow()
     if (promo.start_date and now < promo.start_date) or (promo.end_date and now > promo.end_date):
         raise LegacyError(PROMO_INACTIVE)
@@ -265,27 +266,49 @@ def delete(caller, campaign: Campaign, customer: Customer, transaction_id: int) 
     return posted
 
 
-def history(customer: Customer, campaign: Campaign, limit: int | None):
-    """Live transactions (neither deleted nor reversals), newest first; ``limit`` None means all."""
+class Transaction(NamedTuple):
+    """A history row, with the display name of the user who recorded it (their id when they have no name)."""
+
+    id: int
+    created: datetime.datetime
+    amount: int
+    authorization: str
+    item: int
+    custom_fields: str
+    user_id: str
+    user_name: str
+
+
+def _history(account_id: str, customer_id: int, campaign_id: str):
     reversed_ids = LedgerEntry.select(LedgerEntry.reverses).where(
-        (LedgerEntry.customer == customer.id) & (LedgerEntry.campaign == campaign.id) & LedgerEntry.reverses.is_null(False)
+        (LedgerEntry.customer == customer_id) & (LedgerEntry.campaign == campaign_id) & LedgerEntry.reverses.is_null(False)
     )
-    query = (
-        LedgerEntry.select()
-        .where((LedgerEntry.customer == customer.id) & (LedgerEntry.campaign == campaign.id)
+    # A correlated subquery rather than a LEFT JOIN: SQLite plans the join as a scan of every user.
+    user_name = User.select(pw.fn.NULLIF(User.name, "")).where((User.account == account_id) & (User.user_id == LedgerEntry.user_id))
+    return (
+        LedgerEntry.select(
+            LedgerEntry.id, LedgerEntry.created, LedgerEntry.amount, LedgerEntry.authorization, LedgerEntry.item,
+            LedgerEntry.custom_fields, LedgerEntry.user_id, pw.fn.COALESCE(user_name, LedgerEntry.user_id),
+        )
+        .where((LedgerEntry.customer == customer_id) & (LedgerEntry.campaign == campaign_id)
                & (LedgerEntry.kind != "reversal") & LedgerEntry.id.not_in(reversed_ids))
         .order_by(LedgerEntry.created.desc(), LedgerEntry.id.desc())
+        .tuples()
     )
-    return list(query.limit(limit) if limit is not None else query)
 
 
-def user_names(account_id: str, user_ids: set[str]) -> dict[str, str]:
-    """Display names of the users who recorded transactions (their id when they have no name)."""
-    if not user_ids:
-        return {}
-    rows = User.select(User.user_id, User.name).where((User.account == account_id) & User.user_id.in_(list(user_ids)))
-    names = {uid: name or uid for uid, name in rows.tuples()}
-    return {uid: names.get(uid, uid) for uid in user_ids}
+# customer_balance shows the last N transactions on every call: prepared, user names joined in.
+_HISTORY = Prepared(_history)
+_LAST_IN_HISTORY = Prepared(lambda account_id, customer_id, campaign_id, limit: _history(account_id, customer_id, campaign_id).limit(limit))
+
+
+def history(account_id: str, customer: Customer, campaign: Campaign, limit: int | None) -> list[Transaction]:
+    """Live transactions (neither deleted nor reversals), newest first; ``limit`` None means all."""
+    if limit is None:
+        rows = _HISTORY(account_id, customer.id, campaign.id)
+    else:
+        rows = _LAST_IN_HISTORY(account_id, customer.id, campaign.id, limit)
+    return [Transaction._make(row) for row in rows]
 
 
 __all__ = ["Receipt", "delete", "find_customer", "history", "open_campaign", "record", "redeem"]

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from gateway import db, ledger
-from gateway.models import Campaign, Customer, LedgerEntry, utcnow
+from gateway.models import Campaign, Customer, LedgerEntry, User, utcnow
 
 REPORTS = ("transactions_all", "customers_balances", "customers_all", "customers_new", "customers_frequent",
            "customers_Inactive", "customers_birthday", "customers_custom_date", "customers_search")
@@ -68,11 +68,13 @@ def day(text: str) -> dt.datetime:
 @pytest.fixture
 def shop(api):
     """Two campaigns with a few transactions, as a till would have made them."""
+    User.update(name="Clara").where(User.user_id == "clerk").execute()
     pts = new_campaign(api, "points", "Points")
     gift = new_campaign(api, "giftcard", "Gift")
     ann = customer("A1", first_name="Ann", last_name="Lee", custom_field="likes tea")
     bob = customer("B2", first_name="Bob", last_name="")
-    e1 = post(pts, ann, 995, original_amount="9.95", authorization="sale 1", user_id="mgr", when=day("2024-03-01 10:00:00"))
+    e1 = post(pts, ann, 995, original_amount="9.95", authorization="sale 1", user_id="mgr",
+              custom_fields='{"custom_field_10": "till 4", "custom_field_2": "Store 35"}', when=day("2024-03-01 10:00:00"))
     e2 = post(gift, bob, 2500, original_amount="25", authorization="load", user_id="clerk", when=day("2024-03-02 11:00:00"))
     e3 = post(pts, ann, -500, kind="redeem", authorization="mug", user_id="clerk", when=day("2024-03-03 12:00:00"))
     return dict(pts=pts, gift=gift, ann=ann, bob=bob, entries=[e1, e2, e3])
@@ -89,9 +91,10 @@ def test_transactions_all_rows_in_every_format(api, shop, fmt):
         "campaign_id": shop["pts"], "campaign_name": "Points", "code": "A1", "card_number": "card-A1",
         "first_name": "Ann", "last_name": "Lee", "customer": "Ann Lee", "custom1": "likes tea",
         "amount_number": "995", "amount_type": "points", "original_amount": "9.95", "authorization": "sale 1",
-        "user_name": "mgr",
+        "user_id": "mgr", "user_name": "mgr", "custom_field_2": "Store 35", "custom_field_10": "till 4",
     }
-    assert (second["amount_number"], second["amount_type"], second["customer"], second["user_name"]) == ("25.00", "$", "Bob", "clerk")
+    assert list(first)[-2:] == ["custom_field_2", "custom_field_10"]
+    assert (second["amount_number"], second["amount_type"], second["customer"], second["user_name"]) == ("25.00", "$", "Bob", "Clara")
     assert (third["type"], third["amount_number"], third["amount_type"]) == ("redeem", "-500", "points")
 
 
@@ -105,11 +108,12 @@ def test_transactions_all_through_every_encoding(api, shop, encoding):
 
 def test_amount_types_of_every_campaign_type(api):
     who = customer("C1")
-    for type_, amount, shown, kind in (("events", 1, "1", "events"), ("buyx", 3, "3", "items"), ("earned", 495, "4.95", "$")):
+    for type_, amount, shown, kind, item in (("events", 1, "1", "events", 0), ("buyx", 3, "3", "items", 7),
+                                             ("earned", 495, "4.95", "$", 0)):
         cid = new_campaign(api, type_, type_)
-        post(cid, who, amount)
+        post(cid, who, amount, item=item)
         [row] = api.ok("reports", report="transactions_all", date_start="2000-01-01", selected_campaigns=cid)["transactions"]
-        assert (row["amount_number"], row["amount_type"]) == (shown, kind)
+        assert (row["amount_number"], row["amount_type"], row.get("item_id")) == (shown, kind, str(item) if item else None)
 
 
 def test_date_end_is_inclusive_and_optional(api):
@@ -118,7 +122,9 @@ def test_date_end_is_inclusive_and_optional(api):
     for stamp in ("2024-01-01 00:00:00", "2024-01-31 23:59:59", "2024-02-01 00:00:00"):
         post(pts, who, 1, when=day(stamp))
     post(pts, who, 1)  # today
-    report = lambda **kw: [t["record_timestamp"] for t in api.ok("reports", report="transactions_all", **kw)["transactions"]]  # noqa: E731
+    def report(**fields):
+        return [t["record_timestamp"] for t in api.ok("reports", report="transactions_all", **fields)["transactions"]]
+
     assert report(date_start="2024-01-01", date_end="2024-01-31") == ["2024-01-01 00:00:00", "2024-01-31 23:59:59"]
     assert report(date_start="2024-02-01", date_end="2024-02-01") == ["2024-02-01 00:00:00"]
     assert len(report(date_start="2024-01-01")) == 4
@@ -155,7 +161,7 @@ def test_last_gives_only_later_transactions(api, shop):
 
 def test_restrict_by_user(api, shop):
     found = api.ok("reports", report="transactions_all", date_start="2024-01-01", restrict_by_user="clerk")["transactions"]
-    assert [t["user_name"] for t in found] == ["clerk", "clerk"]
+    assert [(t["user_id"], t["user_name"]) for t in found] == [("clerk", "Clara"), ("clerk", "Clara")]
     assert api.ok("reports", report="transactions_all", date_start="2024-01-01", restrict_by_user="nobody")["transactions"] == []
 
 
@@ -198,6 +204,8 @@ def test_transactions_all_errors_in_every_format(api, shop, fmt):
 
 def test_other_accounts_rows_never_appear(api, shop):
     other = api.other()
+    assert other.ok("reports", report="transactions_all", date_start="2024-01-01", show_activations="Y")["transactions"] == []
+    assert other.ok("reports", report="customers_all")["customers"] == []
     theirs = new_campaign(other, "points", "Theirs")
     stranger = customer("A1", account="other", first_name="Zed", custom_date="1980-03-05")
     post(theirs, stranger, 7, when=day("2024-03-01 10:00:00"))
@@ -313,14 +321,17 @@ def test_customer_rows_show_the_profile_but_no_secrets(api, fmt):
     customer("P1", first_name="Pat", last_name="Doe", phone="555", email="p@x.org", street1="1 Main", street2="Apt 2",
              city="Town", state="ST", postal_code="123", country="NZ", custom_date="1970-07-14", custom_field="tea",
              username="pat", password_hash="SECRET-HASH", pin_hash="PIN-HASH", registered=True,
-             created=day("2024-01-02 03:04:05"))
+             custom_fields='{"custom_field_10": "ten", "custom_field_2": "two"}', created=day("2024-01-02 03:04:05"))
     [row] = rows(api, fmt, "customers_all", "customer")
-    assert row == {
-        "code": "P1", "card_number": "card-P1", "first_name": "Pat", "last_name": "Doe", "customer": "Pat Doe",
+    expected = {
+        "code": "P1", "card_number": "card-P1", "first_name": "Pat", "last_name": "Doe",
         "phone": "555", "email": "p@x.org", "street1": "1 Main", "street2": "Apt 2", "city": "Town", "state": "ST",
         "postal_code": "123", "country": "NZ", "custom_date": "1970-07-14", "custom_field": "tea",
-        "customer_username": "pat", "registered": "Y", "created": "2024-01-02 03:04:05",
+        "customer_username": "pat", "registered": "Y", "custom_field_2": "two", "custom_field_10": "ten",
+        "customer": "Pat Doe", "created": "2024-01-02 03:04:05",
     }
+    assert list(row.items()) == list(expected.items())  # in customer_info's order, then the report's own
+    assert "HASH" not in api.call("reports", report="customers_all", output="json").get_data(as_text=True)
 
 
 def test_customers_frequent(api):

@@ -68,21 +68,21 @@ def reward_delete(data: dict, caller) -> list:
     return [el("reward", status="deleted", id=domain.delete_part(Reward, caller.account_id, data["reward_id"], data.get("campaign_id")))]
 
 
-def reward_node(r: Reward):
-    node = el("reward", id=r.id, level=r.level, description=r.description)
+def reward_node(reward_id: int, level: int, description: str, identifier: str, custom_fields: str):
+    node = el("reward", id=reward_id, level=level, description=description)
     # reward_id (the client's identifier) and the custom fields appear only when set, as documented
-    if r.identifier:
-        node.children += leaves(reward_id=r.identifier)
-    node.children += leaves(**json.loads(r.custom_fields or "{}"))
+    if identifier:
+        node.children += leaves(reward_id=identifier)
+    if custom_fields and custom_fields != "{}":
+        node.children += leaves(**json.loads(custom_fields))
     return node
 
 
 @call("campaign_rewards", schema=s.CampaignId, errors=REWARD_ERRORS)
 def campaign_rewards(data: dict, caller) -> list:
     """List a points or events campaign's rewards, cheapest first."""
-    campaign = domain.campaign_for(Reward, caller.account_id, data["campaign_id"])
-    rewards = domain.parts(Reward, campaign, (Reward.level,))
-    return [el("campaign", id=campaign.id), Items("rewards", [reward_node(r) for r in rewards])]
+    campaign_id, rewards = domain.rewards_of(caller.account_id, data["campaign_id"])
+    return [el("campaign", id=campaign_id), Items("rewards", [reward_node(*r) for r in rewards])]
 
 
 # --- promotions --------------------------------------------------------------------------------------

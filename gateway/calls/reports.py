@@ -6,6 +6,7 @@ Everything a report can refuse is checked before the first row is written.
 """
 from __future__ import annotations
 
+import json
 from typing import Iterable, Iterator
 
 from schemas import reports as s
@@ -13,13 +14,15 @@ from schemas import reports as s
 from .. import reports as domain
 from ..models import Customer, LedgerEntry
 from ..registry import call
-from ..tree import E, Items, el
+from ..tree import E, Items, el, leaves
 from ..units import BUYX, EARNED, EVENTS, GIFTCARD, POINTS, format_units
+from .customers import customer_node
 
 CAMPAIGN_NOT_FOUND = "Campaign not found"
 AMOUNT_TYPE = {POINTS: "points", EVENTS: "events", BUYX: "items", GIFTCARD: "$", EARNED: "$"}
-RANGE_ERRORS = ("Missing required field: date_start", "Invalid value for field date_start: not a date (use YYYY-MM-DD)",
+RANGE_ERRORS = ("Invalid value for field date_start: not a date (use YYYY-MM-DD)",
                 "Invalid value for field date_end: before date_start", CAMPAIGN_NOT_FOUND)
+START_REQUIRED = ("Missing required field: date_start",) + RANGE_ERRORS
 
 
 def report(name: str, schema, errors: tuple[str, ...] = RANGE_ERRORS):
@@ -30,8 +33,8 @@ def full_name(first: str, last: str) -> str:
     return " ".join(part for part in (first, last) if part)
 
 
-def transaction_node(row: dict, campaign) -> E:
-    return el(
+def transaction_node(row: dict, campaign, names: dict[str, str]) -> E:
+    node = el(
         "transaction",
         id=row["id"],
         type=row["kind"],
@@ -49,41 +52,30 @@ def transaction_node(row: dict, campaign) -> E:
         amount_type=AMOUNT_TYPE[campaign.type],
         original_amount=row["original_amount"],
         authorization=row["authorization"],
-        user_name=row["user_id"],
+        user_id=row["user_id"],
+        user_name=names.get(row["user_id"], row["user_id"]),
     )
+    if row["item"]:
+        node.children += leaves(item_id=row["item"])
+    # custom_field_N in order of N (custom_field_2 before custom_field_10)
+    for name, value in sorted(json.loads(row["custom_fields"] or "{}").items(), key=lambda kv: (len(kv[0]), kv[0])):
+        node.children.append(E(name, [], value))
+    return node
 
 
-def customer_node(c: Customer, **extra) -> E:
-    """A customer as the customer reports show it: never a password or PIN."""
-    return el(
-        "customer",
-        code=c.code,
-        card_number=c.card_number,
-        first_name=c.first_name,
-        last_name=c.last_name,
-        customer=full_name(c.first_name, c.last_name),
-        phone=c.phone,
-        email=c.email,
-        street1=c.street1,
-        street2=c.street2,
-        city=c.city,
-        state=c.state,
-        postal_code=c.postal_code,
-        country=c.country,
-        custom_date=c.custom_date,
-        custom_field=c.custom_field,
-        customer_username=c.username,
-        registered=c.registered,
-        created=domain.stamp(c.created),
-        **extra,
-    )
+def customer_row(c: Customer, **extra) -> E:
+    """A customer as customer_info shows it (never a secret), then the full name, the creation time
+    and what the report adds."""
+    node = customer_node(c)
+    node.children += leaves(customer=full_name(c.first_name, c.last_name), created=domain.stamp(c.created), **extra)
+    return node
 
 
 def customers(rows: Iterable[Customer], **extras) -> list:
     """The answer of a customer report; ``extras`` maps a leaf name to a function of the row."""
     def nodes() -> Iterator[E]:
         for c in rows:
-            yield customer_node(c, **{name: value(c) for name, value in extras.items()})
+            yield customer_row(c, **{name: value(c) for name, value in extras.items()})
 
     return [Items("customers", nodes(), wrapped=False)]
 
@@ -97,7 +89,7 @@ def last_activity(c: Customer) -> str:
     return domain.stamp(LedgerEntry.created.python_value(latest)) if latest else ""
 
 
-@report("transactions_all", s.TransactionsAll)
+@report("transactions_all", s.TransactionsAll, START_REQUIRED)
 def transactions_all(data: dict, caller) -> list:
     """Every live transaction of the selected campaigns between two days (``date_end`` inclusive).
 
@@ -107,7 +99,9 @@ def transactions_all(data: dict, caller) -> list:
     scope = scope_of(data, caller)
     rows = domain.transactions(scope, last=data["last"], user_id=data.get("restrict_by_user"),
                                activations=data["show_activations"])
-    return [Items("transactions", (transaction_node(row, scope.campaigns[row["campaign"]]) for row in rows), wrapped=False)]
+    names = domain.user_names(caller.account_id)
+    nodes = (transaction_node(row, scope.campaigns[row["campaign"]], names) for row in rows)
+    return [Items("transactions", nodes, wrapped=False)]
 
 
 @report("customers_balances", s.CustomersBalances,
@@ -133,7 +127,7 @@ def customers_all(data: dict, caller) -> list:
     return customers(domain.customers_all(scope_of(data, caller)))
 
 
-@report("customers_new", s.CustomersNew)
+@report("customers_new", s.CustomersNew, START_REQUIRED)
 def customers_new(data: dict, caller) -> list:
     """Customers created between two days (``date_end`` inclusive, open-ended when absent)."""
     return customers(domain.customers_all(scope_of(data, caller)))

@@ -16,7 +16,9 @@ from ..registry import call, registry
 from ..tree import E, Items, el, leaves
 from ..units import BUYX, format_units
 
-STAMP = "%Y-%m-%d %H:%M:%S"
+def _stamp(when) -> str:
+    # "YYYY-MM-DD HH:MM:SS": isoformat is a third of strftime's cost, ten times per balance call.
+    return when.isoformat(" ", "seconds")
 
 
 def _subjects(data: dict, caller):
@@ -32,7 +34,7 @@ def receipt_node(receipt: domain.Receipt, caller) -> E:
         campaign_id=receipt.campaign.id,
         code=receipt.customer.code,
         card_number=receipt.customer.card_number,
-        date=receipt.entry.created.strftime(STAMP),
+        date=_stamp(receipt.entry.created),
         amount=receipt.amount,
         balance=receipt.balance_text,
     )
@@ -78,20 +80,21 @@ def transaction_delete(data: dict, caller) -> list:
                code=customer.code, balance=format_units(balance, campaign.type))]
 
 
-def transaction_node(entry, names: dict[str, str], campaign_type: str) -> E:
+def transaction_node(entry: domain.Transaction, campaign_type: str) -> E:
     node = el(
         "transaction",
         id=entry.id,
-        date=entry.created.strftime(STAMP),
-        user_name=names.get(entry.user_id, entry.user_id),
+        date=_stamp(entry.created),
+        user_name=entry.user_name,
         amount=format_units(abs(entry.amount), campaign_type),
         authorization=entry.authorization,
         redeemed=entry.amount < 0,
     )
     if entry.item:
         node.children += leaves(item_id=entry.item)
-    for name, value in sorted(json.loads(entry.custom_fields or "{}").items()):
-        node.children.append(E(name, [], value))
+    if entry.custom_fields and entry.custom_fields != "{}":
+        for name, value in sorted(json.loads(entry.custom_fields).items()):
+            node.children.append(E(name, [], value))
     return node
 
 
@@ -105,8 +108,7 @@ def customer_balance(data: dict, caller) -> list:
     customer = domain.find_customer(caller.account_id, data.get("code"), data.get("card_number"))
     holding = holdings(customer, [campaign])[campaign.id]
     limit = data.get("transactions_number")
-    entries = domain.history(customer, campaign, limit) if limit != 0 else []
-    names = domain.user_names(caller.account_id, {e.user_id for e in entries})
+    entries = domain.history(caller.account_id, customer, campaign, limit) if limit != 0 else []
     node = el("customer", code=customer.code, card_number=customer.card_number,
               balance=format_units(holding.available, campaign.type))
     if campaign.type == BUYX:
@@ -115,7 +117,7 @@ def customer_balance(data: dict, caller) -> list:
                free_items=holding.items.get(i.id, 0) // max(1, i.reward_level))
             for i in Item.select().where(Item.campaign == campaign.id).order_by(Item.id)
         ]))
-    node.children.append(Items("transactions", [transaction_node(e, names, campaign.type) for e in entries]))
+    node.children.append(Items("transactions", [transaction_node(e, campaign.type) for e in entries]))
     top = el("campaign", campaign_id=campaign.id, campaign_name=campaign.name, campaign_type=campaign.type,
              reward_ratio=campaign.reward_ratio)
     top.children.append(node)

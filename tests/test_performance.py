@@ -1,0 +1,217 @@
+"""The shortcuts the hot paths take (docs/performance.md) keep every behaviour: prepared statements, the
+authentication cache, the has-deductions flag, the single-pass XML writer and the writers' queue."""
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import os
+import random
+import time
+
+import peewee as pw
+import pytest
+
+from conftest import MANAGER_KEY, seed_tenants
+from gateway import auth, campaigns, create_app, db
+from gateway.auth import hash_key
+from gateway.models import Campaign, Customer, Depreciation, Fee, LedgerEntry, Reward, User
+from gateway.render import XML, render
+from gateway.tree import E, Items
+
+AUTH_FAILED = "Authentication failed"
+
+
+# --- authentication cache ------------------------------------------------------------------------------
+
+def test_a_changed_key_applies_within_the_cache_lifetime(api, monkeypatch):
+    monkeypatch.setattr(auth, "AUTH_CACHE_SECONDS", 0.5)
+    api.ok("campaigns_list")
+    User.update(key_hash=hash_key("rotated-key")).where(User.user_id == "mgr").execute()
+    # Within the lifetime the old key still works (the documented trade-off); the new one at once.
+    api.ok("campaigns_list")
+    api.as_user("mgr", "rotated-key", "shop").ok("campaigns_list")
+    time.sleep(0.6)
+    assert api.err("campaigns_list") == AUTH_FAILED
+    api.as_user("mgr", "rotated-key", "shop").ok("campaigns_list")
+
+
+def test_a_failed_authentication_is_never_cached(api):
+    assert api.as_user("mgr", "future-key", "shop").err("campaigns_list") == AUTH_FAILED
+    User.update(key_hash=hash_key("future-key")).where(User.user_id == "mgr").execute()
+    api.as_user("mgr", "future-key", "shop").ok("campaigns_list")
+
+
+def test_a_cached_caller_answers_for_its_own_account_only(api):
+    api.ok("campaigns_list")
+    assert api.as_user("mgr", MANAGER_KEY, "other").err("campaigns_list") == AUTH_FAILED
+    api.as_user("mgr", MANAGER_KEY, None).ok("campaigns_list")
+
+
+def test_binding_another_database_forgets_cached_callers(api, tmp_path):
+    api.ok("campaigns_list")
+    fresh = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}"})
+    db.create_tables()
+    seed_tenants()
+    User.update(key_hash=hash_key("fresh-key")).where(User.user_id == "mgr").execute()
+    client = fresh.test_client()
+    form = {"type": "campaigns_list", "output": "json", "user_id": "mgr", "account_id": "shop"}
+    assert client.post("/", data={**form, "user_password": MANAGER_KEY}).get_json()["error"] == AUTH_FAILED
+    assert client.post("/", data={**form, "user_password": "fresh-key"}).get_json()["status"] == "success"
+
+
+# --- prepared statements -------------------------------------------------------------------------------
+
+def test_prepared_binds_an_argument_used_twice_and_follows_the_database(app):
+    campaign = campaigns.create_campaign("shop", type="points", name="Twice")
+    query = db.Prepared(lambda name: Campaign.select(Campaign.id).where((Campaign.name == name) | (Campaign.description == name)).tuples())
+    assert query("Twice") == [(campaign.id,)]
+    assert query("nothing") == []
+    assert query("Twice") == [(campaign.id,)]
+
+
+def test_prepared_refuses_a_query_that_converts_its_argument(app):
+    # A BooleanField turns the marker into True: binding later values there would be wrong.
+    query = db.Prepared(lambda flag: Campaign.select().where(Campaign.active == flag))
+    with pytest.raises(ValueError):
+        query(True)
+
+
+def test_prepared_model_rows_match_peewee_rows(app):
+    campaign = campaigns.create_campaign("shop", type="points", name="Same", points_ratio=None)
+    query = db.Prepared(lambda cid: Campaign.select().where(Campaign.id == cid))
+    for _ in range(2):  # the second run reuses the first run's row processing
+        (row,) = query(campaign.id)
+        assert row.__data__ == Campaign.get_by_id(campaign.id).__data__
+
+
+def test_prepared_insert_fills_defaults_and_answers_the_stored_row(app):
+    campaign = campaigns.create_campaign("shop", type="points", name="Parts")
+    insert = db.PreparedInsert(Reward)
+    reward = insert(campaign=campaign, level=500, description="Coffee")
+    stored = Reward.get_by_id(reward.id)
+    assert (stored.level, stored.description, stored.identifier, stored.custom_fields) == (500, "Coffee", "", "{}")
+    assert reward.campaign_id == stored.campaign_id == campaign.id and reward.campaign is campaign
+    assert insert(campaign=campaign.id, level=1, description="Tea").id == reward.id + 1
+    with pytest.raises(TypeError):
+        insert(campaign=campaign, level=1, description="x", colour="red")
+
+
+def test_a_ledger_row_answered_by_post_is_the_stored_row(api):
+    cid = api.ok("campaign_new", action="campaign", campaign_type="points", campaign_name="P")["campaign"]["id"]
+    Customer.create(account="shop", code="C1")
+    receipt = api.ok("record_activity", campaign_id=cid, code="C1", amount="2.50", authorization="A1")["receipt"]
+    entry = LedgerEntry.get_by_id(int(receipt["transaction_id"]))
+    assert (entry.amount, entry.kind, entry.authorization, entry.original_amount) == (250, "record", "A1", "2.50")
+    assert receipt["date"] == entry.created.strftime("%Y-%m-%d %H:%M:%S") and receipt["balance"] == "250"
+
+
+# --- the has-deductions flag ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("rule", ["fee", "depreciation", "none", "zero-interval fee"])
+def test_the_campaign_knows_whether_it_has_deductions(app, rule):
+    campaign = campaigns.create_campaign("shop", type="points", name="Rules")
+    if rule == "fee":
+        Fee.create(campaign=campaign, interval=1, interval_type="days", amount=5)
+    elif rule == "zero-interval fee":
+        Fee.create(campaign=campaign, interval=0, interval_type="days", amount=5)
+    elif rule == "depreciation":
+        Depreciation.create(campaign=campaign, type="per_transaction", interval=1, interval_type="days", percentage="10")
+    assert bool(campaigns.get_campaign("shop", campaign.id).has_deductions) is (rule in ("fee", "depreciation"))
+
+
+def test_a_fee_added_after_activity_is_deducted_on_the_next_balance(api):
+    cid = api.ok("campaign_new", action="campaign", campaign_type="points", campaign_name="Fees")["campaign"]["id"]
+    Customer.create(account="shop", code="C1")
+    api.ok("record_activity", campaign_id=cid, code="C1", amount="10")
+    assert api.ok("customer_balance", campaign_id=cid, code="C1")["campaign"]["customer"]["balance"] == "1000"
+    old = dt.datetime(2020, 1, 1)
+    Fee.create(campaign=cid, interval=1, interval_type="days", amount=100, created=old)
+    LedgerEntry.update(created=old).execute()
+    assert api.ok("customer_balance", campaign_id=cid, code="C1")["campaign"]["customer"]["balance"] == "0"
+
+
+# --- XML written in one pass ---------------------------------------------------------------------------
+
+TEXTS = ["", "a", "  ", "é \u2028", "x\x01y", "<&>\"'", "\r\n\t x", "]]>", "\ud800", "\ufffe", None]
+
+
+def _node(rnd: random.Random, depth: int) -> E:
+    attrs = {"status": rnd.choice(["new", 'a"b\n\t\r<&>', "\x01"])} if rnd.random() < 0.2 else {}
+    if depth > 2 or rnd.random() < 0.4:
+        return E(rnd.choice(["a", "bb", "item"]), [], rnd.choice(TEXTS), attrs)
+    kids = [
+        Items(rnd.choice(["xs", "ys"]), [_node(rnd, depth + 1) for _ in range(rnd.randint(0, 2))], rnd.random() < 0.6)
+        if rnd.random() < 0.3 else _node(rnd, depth + 1)
+        for _ in range(rnd.randint(0, 3))
+    ]
+    return E(rnd.choice(["a", "bb", "item"]), kids, rnd.choice(TEXTS) if rnd.random() < 0.3 else None, attrs)
+
+
+def test_xml_written_at_once_is_byte_for_byte_the_streamed_document():
+    rnd = random.Random(7)
+    for _ in range(3000):
+        children = [
+            Items(rnd.choice(["rewards", "customer"]), [_node(rnd, 1) for _ in range(rnd.randint(0, 3))], rnd.random() < 0.6)
+            if rnd.random() < 0.4 else _node(rnd, 1)
+            for _ in range(rnd.randint(0, 4))
+        ]
+        # A lazy list makes render() stream element by element through lxml: the reference layout.
+        lazy = [Items(c.plural, iter(c.items), c.wrapped) if isinstance(c, Items) else c for c in children]
+        at_once = b"".join(render(XML, "success", children))
+        assert at_once == b"".join(render(XML, "success", lazy + [Items("zz", iter(()), False)]))
+
+
+def test_xml_refuses_an_invalid_element_name_as_lxml_does():
+    with pytest.raises(ValueError):
+        render(XML, "success", [E("bad name", [], "x")])
+
+
+# --- the writers' queue (SQLite) -----------------------------------------------------------------------
+
+def _can_lock(path: str) -> bool:
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def test_a_write_transaction_holds_the_writers_lock_until_it_ends(app, backend):
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL writers queue on row locks")
+    path = db.database.obj.database + "-writer"
+    # Another open file description stands for another process: flock excludes it.
+    with pytest.raises(RuntimeError):
+        with db.write_transaction():
+            assert not _can_lock(path)
+            Customer.create(account="shop", code="kept-out")
+            raise RuntimeError("roll back")
+    assert _can_lock(path)
+    assert not Customer.select().where(Customer.code == "kept-out").exists()
+    with db.write_transaction():
+        Customer.create(account="shop", code="kept")
+    assert _can_lock(path) and Customer.select().where(Customer.code == "kept").exists()
+
+
+def test_database_errors_surface_from_prepared_statements_as_peewee_errors(app):
+    # views.py turns peewee's OperationalError into "server busy": prepared statements must raise the same.
+    insert = db.PreparedInsert(Customer)
+    insert(account="shop", code="twice")
+    assert Customer.get(Customer.code == "twice").registered is False  # a BooleanField, converted per call
+    with pytest.raises(pw.IntegrityError):
+        insert(account="shop", code="twice")
+
+
+def test_history_names_each_recording_user_from_the_callers_account_only(api):
+    cid = api.ok("campaign_new", action="campaign", campaign_type="points", campaign_name="Names")["campaign"]["id"]
+    Customer.create(account="shop", code="C1")
+    User.update(name="Clara").where((User.account == "shop") & (User.user_id == "clerk")).execute()
+    User.create(account="other", user_id="mgr", name="Not Me", role="manager", key_hash=hash_key("x"))
+    api.staff().ok("record_activity", campaign_id=cid, code="C1", amount="1")
+    api.ok("record_activity", campaign_id=cid, code="C1", amount="2")
+    LedgerEntry.create(account="shop", campaign=cid, customer=Customer.get(code="C1"), kind="record", amount=5, user_id="gone")
+    txs = api.ok("customer_balance", campaign_id=cid, code="C1", transactions_number=3)["campaign"]["customer"]["transactions"]
+    assert sorted(t["user_name"] for t in txs) == ["Clara", "gone", "mgr"]
