@@ -110,7 +110,11 @@ def bind(url: str) -> None:
 
 def ensure_connection() -> None:
     # Connections are kept per worker thread and reused across requests: opening a SQLite file and
-    # setting its pragmas on every request would cost more than most calls themselves.
+    # setting its pragmas on every request would cost more than most calls themselves. A PostgreSQL
+    # connection the server dropped (restart, idle timeout) is replaced rather than failing every
+    # later request of this worker.
+    if not database.is_closed() and not database.is_connection_usable():
+        database.close()
     database.connect(reuse_if_open=True)
 
 

@@ -179,9 +179,9 @@ def _can_lock(path: str) -> bool:
         os.close(fd)
 
 
+# The writers' lock is SQLite's alone: PostgreSQL writers queue on row locks.
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_a_write_transaction_holds_the_writers_lock_until_it_ends(app, backend):
-    if backend != "sqlite":
-        pytest.skip("PostgreSQL writers queue on row locks")
     path = db.database.obj.database + "-writer"
     # Another open file description stands for another process: flock excludes it.
     with pytest.raises(RuntimeError):
