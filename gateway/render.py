@@ -156,7 +156,12 @@ def _write_xml(node, level: int, out: list) -> None:
     for n, kid in enumerate(kids):
         if n:
             out.append(inner)
-        _write_xml(kid, level + 1, out)
+        # Most nodes are plain leaves: written here rather than through a call per value.
+        if kid.__class__ is E and not kid.children and not kid.attrs and kid.tag in _NAMES:
+            text = kid.text
+            out.append(f"<{kid.tag}>{_escape_text(text)}</{kid.tag}>" if text else f"<{kid.tag}/>")
+        else:
+            _write_xml(kid, level + 1, out)
     out.append(f"\n{'  ' * level}</{tag}>")
 
 
