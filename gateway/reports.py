@@ -15,7 +15,8 @@ from typing import Callable, Iterator
 
 import peewee as pw
 
-from .balances import holdings
+from . import deductions
+from .balances import Holding
 from .campaigns import get_campaign
 from .errors import NotFound
 from .ledger import live_entries
@@ -168,19 +169,26 @@ def balances(account_id: str, campaign_id: str, *, offset: int = 0, limit: int |
     """Every member of one campaign (enrolled or with a transaction) with the balance they may spend,
     by customer id; ``offset``/``limit`` page through them."""
     campaign = get_campaign(account_id, campaign_id, active_only=False)
-    members = Customer.select().where(
-        (Customer.account == account_id)
-        & Customer.id.in_(Membership.select(Membership.customer).where(Membership.campaign == campaign.id))
+    in_campaign = (Customer.account == account_id) & Customer.id.in_(
+        Membership.select(Membership.customer).where(Membership.campaign == campaign.id)
     )
+    # The stored balance comes with each page of customers (one query per page, not per customer);
+    # only fees and depreciations, when the campaign has any, are worked out customer by customer.
+    stored = (
+        Membership.select(pw.fn.COALESCE(pw.fn.SUM(Membership.balance), 0))
+        .where((Membership.customer == Customer.id) & (Membership.campaign == campaign.id))
+    )
+    members = Customer.select(Customer, stored.alias("stored")).where(in_campaign)
 
     def page(after):
         return members if after is None else members.where(Customer.id > after)
 
     def rows():
         for customer in keyset(page, (Customer.id,), lambda c: c.id, offset=offset, limit=limit):
-            yield customer, holdings(customer, [campaign])[campaign.id].available
+            taken = deductions.deducted(customer, [campaign]).get(campaign.id, 0)
+            yield customer, Holding(campaign, int(customer.stored), taken).available
 
-    return BalancePage(campaign, members.count(), rows())
+    return BalancePage(campaign, Customer.select().where(in_campaign).count(), rows())
 
 
 # --- customer reports ------------------------------------------------------------------------------------
