@@ -104,12 +104,12 @@ def _save(row: pw.Model, changes: dict):
 
 
 def _campaign_query(account_id: str, campaign_id: str):
-    return Campaign.select(Campaign, _HAS_DEDUCTIONS).where((Campaign.id == campaign_id) & (Campaign.account == account_id))
+    return Campaign.select(Campaign, HAS_DEDUCTIONS).where((Campaign.id == campaign_id) & (Campaign.account == account_id))
 
 
 # Whether the campaign has fees or depreciations that can take anything (interval > 0): balance
 # reads then skip fetching the rules when it has none (gateway.deductions.rules_for).
-_HAS_DEDUCTIONS = (
+HAS_DEDUCTIONS = (
     pw.fn.EXISTS(Fee.select(Fee.id).where((Fee.campaign == Campaign.id) & (Fee.interval > 0)))
     | pw.fn.EXISTS(Depreciation.select(Depreciation.id).where((Depreciation.campaign == Campaign.id) & (Depreciation.interval > 0)))
 ).alias("has_deductions")

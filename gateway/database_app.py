@@ -7,5 +7,7 @@ from . import db
 
 
 def init_app(app: Flask) -> None:
-    db.bind(app.config["DATABASE_URL"])
+    # Seconds between background WAL checkpoints on SQLite (db.Checkpointer); 0 turns them off.
+    interval = float(app.config.get("CHECKPOINT_INTERVAL", db.CHECKPOINT_INTERVAL))
+    db.bind(app.config["DATABASE_URL"], checkpoint_interval=interval)
     app.before_request(db.ensure_connection)

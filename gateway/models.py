@@ -6,6 +6,10 @@ SQLite and PostgreSQL alike, and lets balance changes be single conditional UPDA
 
 Every row that a tenant can name carries its account, directly or through its campaign, and every query
 in the domain layer filters on it: an id of another account behaves exactly as an id that does not exist.
+
+peewee indexes every foreign key; ``index=False`` marks those whose column already leads a composite
+index of the same table, which serves their lookups and ON DELETE CASCADE: one B-tree fewer to write on
+every insert (checked with EXPLAIN QUERY PLAN against every statement the test suite runs).
 """
 from __future__ import annotations
 
@@ -36,7 +40,7 @@ class Account(BaseModel):
 
 
 class User(BaseModel):
-    account = pw.ForeignKeyField(Account, backref="users", on_delete="CASCADE")
+    account = pw.ForeignKeyField(Account, backref="users", on_delete="CASCADE", index=False)
     user_id = pw.CharField(max_length=128)
     name = pw.CharField(max_length=255, default="")
     # SHA-256 hex of the API key: the key has enough entropy that a slow KDF would only add latency.
@@ -52,7 +56,7 @@ class Campaign(BaseModel):
     # A random 16-digit string, as the legacy API hands out; kept as text so no client ever sees it
     # rounded through a float.
     id = pw.CharField(primary_key=True, max_length=32)
-    account = pw.ForeignKeyField(Account, backref="campaigns", on_delete="CASCADE")
+    account = pw.ForeignKeyField(Account, backref="campaigns", on_delete="CASCADE", index=False)
     type = pw.CharField(max_length=16)
     name = pw.CharField(max_length=255)
     description = pw.TextField(default="")
@@ -118,6 +122,9 @@ class Depreciation(BaseModel):
 
 
 class Customer(BaseModel):
+    # Keeps its own index although (account, code) starts with the same column: SQLite ends every index
+    # with the rowid, so this one hands out an account's customers in id order, which the reports' keyset
+    # pages (``id > last ORDER BY id``) read without sorting the whole account for every page.
     account = pw.ForeignKeyField(Account, backref="customers", on_delete="CASCADE")
     code = pw.CharField(max_length=128)
     card_number = pw.CharField(max_length=128, null=True)
@@ -155,8 +162,8 @@ class Membership(BaseModel):
     ``item`` is 0 except on buy-X campaigns, where each item keeps its own count of purchases.
     """
 
-    customer = pw.ForeignKeyField(Customer, backref="memberships", on_delete="CASCADE")
-    campaign = pw.ForeignKeyField(Campaign, backref="memberships", on_delete="CASCADE")
+    customer = pw.ForeignKeyField(Customer, backref="memberships", on_delete="CASCADE", index=False)
+    campaign = pw.ForeignKeyField(Campaign, backref="memberships", on_delete="CASCADE", index=False)
     item = pw.BigIntegerField(default=0)
     balance = pw.BigIntegerField(default=0)
     first_activity = pw.DateTimeField(null=True)
@@ -170,9 +177,12 @@ class Membership(BaseModel):
 class LedgerEntry(BaseModel):
     """One balance change. Rows are only ever inserted: a deleted transaction gets a reversing row."""
 
+    # The account keeps its own index although (account, created) starts with it: SQLite ends every
+    # index with the rowid, so this one is the account's entries in id order, which transactions_all's
+    # keyset pages (``id > last ORDER BY id``) read without sorting the account's whole ledger per page.
     account = pw.ForeignKeyField(Account, on_delete="CASCADE")
-    campaign = pw.ForeignKeyField(Campaign, backref="entries", on_delete="CASCADE")
-    customer = pw.ForeignKeyField(Customer, backref="entries", on_delete="CASCADE")
+    campaign = pw.ForeignKeyField(Campaign, backref="entries", on_delete="CASCADE", index=False)
+    customer = pw.ForeignKeyField(Customer, backref="entries", on_delete="CASCADE", index=False)
     item = pw.BigIntegerField(default=0)
     kind = pw.CharField(max_length=16)  # record | redeem | reversal | activation
     amount = pw.BigIntegerField()  # signed, in the campaign's unit
@@ -188,7 +198,10 @@ class LedgerEntry(BaseModel):
 
     class Meta:
         indexes = (
-            (("customer", "campaign", "id"), False),
+            # A customer's history in one campaign, newest first (customer_balance), and its replay in
+            # time order (fees, depreciations): SQLite ends the index with the rowid, so this is
+            # (customer, campaign, created, id), the exact order those read, with no sort.
+            (("customer", "campaign", "created"), False),
             (("account", "created"), False),
             (("campaign", "created"), False),
         )
@@ -197,7 +210,7 @@ class LedgerEntry(BaseModel):
 class IdempotencyRecord(BaseModel):
     """The stored answer to a write call made with an idempotency key, replayed on retries."""
 
-    account = pw.ForeignKeyField(Account, on_delete="CASCADE")
+    account = pw.ForeignKeyField(Account, on_delete="CASCADE", index=False)
     key = pw.CharField(max_length=255)
     request_hash = pw.CharField(max_length=64)
     response = pw.TextField()  # the response tree, serialised

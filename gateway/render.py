@@ -63,7 +63,9 @@ def clean_xml_text(text: str) -> str:
     return _NOT_XML_CHAR.sub(REPLACEMENT, text) if _NOT_XML_CHAR.search(text) else text
 
 
-def _build(node: E, parent=None):
+def _build(node, parent=None):
+    if node.__class__ is tuple:  # a leaf
+        node = E(node[0], [], node[1])
     elem = etree.Element(node.tag) if parent is None else etree.SubElement(parent, node.tag)
     for key, value in node.attrs.items():
         elem.set(key, clean_xml_text(value))
@@ -107,7 +109,21 @@ def render_xml(status: str, children: list) -> Iterator[bytes]:
 def _xml_document(status: str, children: list) -> bytes:
     """The document the streaming path writes, as one string: the same bytes as building the lxml tree
     and indenting it (tests/test_performance.py compares them), at a fraction of the cost of creating
-    an lxml element per value (bench/breakdown.py)."""
+    an lxml element per value (bench/breakdown.py).
+
+    Nearly every answer's texts need no escaping, and one search over all of them is much cheaper than
+    a search per value: the document is written with its texts as they are, and written again with
+    each escaped only when that search finds something. (Only top-level lists are lazy, and this is
+    not used for those, so a second pass sees the same nodes.)
+    """
+    texts: list[str] = []
+    document = _compose(status, children, texts)
+    if texts and _TEXT_WORK.search("".join(texts)):
+        document = _compose(status, children, None)
+    return document.encode("utf-8")
+
+
+def _compose(status: str, children: list, texts: list | None) -> str:
     out = ['<?xml version="1.0" encoding="UTF-8"?>\n<response status="', _escape_attr(status), '">']
     for child in _expanded(children):
         out.append("\n  ")
@@ -117,12 +133,12 @@ def _xml_document(status: str, children: list) -> bytes:
             out.append(f"<{child.plural}>")
             for item in child.items:
                 out.append("\n    ")
-                _write_xml(item, 2, out)
+                _write_xml(item, 2, out, texts)
             out.append(f"\n  </{child.plural}>")
         else:
-            _write_xml(child, 1, out)
+            _write_xml(child, 1, out, texts)
     out.append("\n</response>\n")
-    return "".join(out).encode("utf-8")
+    return "".join(out)
 
 
 def _expanded(children: list):
@@ -134,35 +150,68 @@ def _expanded(children: list):
             yield child
 
 
-def _write_xml(node, level: int, out: list) -> None:
-    """``node`` as ``etree.indent(space="  ")`` lays it out, its first line's indentation excluded."""
+def _write_xml(node, level: int, out: list, texts: list | None = None) -> None:
+    """``node`` as ``etree.indent(space="  ")`` lays it out, its first line's indentation excluded.
+
+    With ``texts`` a list, element texts are written as they are and collected there for the caller
+    to check (``_xml_document``); with None, each is escaped.
+    """
+    if node.__class__ is tuple:  # a leaf
+        tag, text = node
+        tag = tag if tag in _NAMES else _check_name(tag)
+        if texts is None:
+            text = _escape_text(text)
+        else:
+            texts.append(text)
+        out.append(f"<{tag}>{text}</{tag}>" if text else f"<{tag}/>")
+        return
     if isinstance(node, Items):  # a wrapped list inside an element: its wrapper element
         node = E(node.plural, list(node.items))
     tag = node.tag if node.tag in _NAMES else _check_name(node.tag)
     attrs = "".join(f' {_check_name(k)}="{_escape_attr(v)}"' for k, v in node.attrs.items()) if node.attrs else ""
+    raw = text = node.text
+    if text:
+        if texts is None:
+            text = _escape_text(text)
+        else:
+            texts.append(text)
     kids = node.children
-    if kids and any(isinstance(kid, Items) for kid in kids):
-        kids = list(_expanded(kids))
-    if not kids:
-        if node.text:
-            out.append(f"<{tag}{attrs}>{_escape_text(node.text)}</{tag}>")
-        else:
-            out.append(f"<{tag}{attrs}/>")
-        return
-    inner = "\n" + "  " * (level + 1)
-    # indent() keeps an element's text when it is more than whitespace, and replaces it otherwise.
-    text = _escape_text(node.text) if node.text and node.text.strip() else inner
-    out.append(f"<{tag}{attrs}>{text}")
-    for n, kid in enumerate(kids):
-        if n:
-            out.append(inner)
-        # Most nodes are plain leaves: written here rather than through a call per value.
-        if kid.__class__ is E and not kid.children and not kid.attrs and kid.tag in _NAMES:
-            text = kid.text
-            out.append(f"<{kid.tag}>{_escape_text(text)}</{kid.tag}>" if text else f"<{kid.tag}/>")
-        else:
-            _write_xml(kid, level + 1, out)
-    out.append(f"\n{'  ' * level}</{tag}>")
+    if kids:
+        inner = "\n" + "  " * (level + 1)
+        start = len(out)
+        # indent() keeps an element's text when it is more than whitespace, and replaces it otherwise.
+        out.append(f"<{tag}{attrs}>{text if raw and raw.strip() else inner}")
+        first = True
+        for kid in kids:
+            kind = kid.__class__
+            if kind is Items and not kid.wrapped:  # a bare list: its items in place
+                for item in kid.items:
+                    if not first:
+                        out.append(inner)
+                    first = False
+                    _write_xml(item, level + 1, out, texts)
+                continue
+            if not first:
+                out.append(inner)
+            first = False
+            # Most nodes are leaves: written here rather than through a call per value.
+            if kind is tuple and kid[0] in _NAMES:
+                name, value = kid
+                if not value:
+                    out.append(f"<{name}/>")
+                    continue
+                if texts is None:
+                    value = _escape_text(value)
+                else:
+                    texts.append(value)
+                out.append(f"<{name}>{value}</{name}>")
+            else:
+                _write_xml(kid, level + 1, out, texts)
+        if not first:
+            out.append(f"\n{'  ' * level}</{tag}>")
+            return
+        del out[start:]  # only empty bare lists: the element is written as childless
+    out.append(f"<{tag}{attrs}>{text}</{tag}>" if text else f"<{tag}{attrs}/>")
 
 
 _NAMES: set[str] = set()
@@ -199,16 +248,24 @@ def _escape_attr(value: str) -> str:
 
 # --- JSON / JSONP --------------------------------------------------------------------------------------
 
-def to_json_value(node: E):
+def to_json_value(node):
     """An element as JSON: a leaf is its text, an element with children an object in which each
     ``status`` attribute becomes a key and each list an array under its plural key."""
+    if node.__class__ is tuple:
+        return node[1]
     if not node.children:
         if node.attrs:
             return {**node.attrs, "value": node.text or ""} if node.text else dict(node.attrs)
         return node.text if node.text is not None else ""
     obj: dict = dict(node.attrs)
     for child in node.children:
-        if isinstance(child, Items):
+        if child.__class__ is tuple:
+            key, value = child
+            if key in obj:
+                _put(obj, key, value)
+            else:
+                obj[key] = value
+        elif isinstance(child, Items):
             obj[child.plural] = [to_json_value(i) for i in child.items]
         else:
             _put(obj, child.tag, to_json_value(child))
@@ -279,7 +336,7 @@ def _stream_json(status: str, children: list, fmt: OutputFormat) -> Iterator[byt
             value = _dumps(to_json_value(child), fmt)
             if not fmt.condensed:
                 value = value.replace("\n", "\n" + ind)
-            yield (key(child.tag) + value).encode("ascii")
+            yield (key(child[0] if child.__class__ is tuple else child.tag) + value).encode("ascii")
     tail = nl + "}" + (");" if fmt.kind == "jsonp" else nl)
     yield tail.encode()
 

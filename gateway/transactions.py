@@ -26,12 +26,12 @@ from typing import NamedTuple
 
 import peewee as pw
 
-from . import customers, deductions, ledger
-from .campaigns import get_campaign
+from . import balances, customers, deductions, ledger
+from .campaigns import HAS_DEDUCTIONS, get_campaign
 from .db import Prepared, is_sqlite
 from .errors import INVALID_FIELD, MISSING_FIELD, LegacyError, NotFound
 from .models import Campaign, Customer, Item, LedgerEntry, Membership, Promo, Reward, User, utcnow
-from .units import DEFAULT_POINTS_RATIO, EARNED, EVENTS, GIFTCARD, POINTS, format_units, money_to_cents
+from .units import BUYX, DEFAULT_POINTS_RATIO, EARNED, EVENTS, GIFTCARD, POINTS, format_units, money_to_cents
 
 CAMPAIGN_INACTIVE = "Campaign is deactivated"
 PROMO_INACTIVE = "Promo is not active at this time"
@@ -302,7 +302,8 @@ _HISTORY = Prepared(_history)
 _LAST_IN_HISTORY = Prepared(lambda account_id, customer_id, campaign_id, limit: _history(account_id, customer_id, campaign_id).limit(limit))
 
 
-def history(account_id: str, customer: Customer, campaign: Campaign, limit: int | None) -> list[Transaction]:
+def history(account_id: str, customer: Customer | CustomerFacts, campaign: Campaign | CampaignFacts,
+            limit: int | None) -> list[Transaction]:
     """Live transactions (neither deleted nor reversals), newest first; ``limit`` None means all."""
     if limit is None:
         rows = _HISTORY(account_id, customer.id, campaign.id)
@@ -311,4 +312,69 @@ def history(account_id: str, customer: Customer, campaign: Campaign, limit: int 
     return [Transaction._make(row) for row in rows]
 
 
-__all__ = ["Receipt", "delete", "find_customer", "history", "open_campaign", "record", "redeem"]
+class CampaignFacts(NamedTuple):
+    id: str
+    name: str
+    type: str
+    reward_ratio: str | None
+
+
+class CustomerFacts(NamedTuple):
+    id: int
+    code: str
+    card_number: str | None
+
+
+class Standing(NamedTuple):
+    """A customer's available balance in one campaign, with what a balance answer shows of both
+    (the models themselves when the slower path read them)."""
+
+    campaign: Campaign | CampaignFacts
+    customer: Customer | CustomerFacts
+    available: int
+    items: dict[int, int]  # buy-X: item id -> purchases counted
+
+
+def _standing(account_id: str, campaign_id: str, column: pw.Field, value: str):
+    stored = (Membership.select(pw.fn.SUM(Membership.balance))
+              .where((Membership.customer == Customer.id) & (Membership.campaign == Campaign.id)))
+    return (
+        Campaign.select(Campaign.id, Campaign.name, Campaign.type, Campaign.reward_ratio, HAS_DEDUCTIONS,
+                        Customer.id.alias("customer_id"), Customer.code, Customer.card_number,
+                        pw.fn.COALESCE(stored, 0).alias("stored"))
+        .join(Customer, pw.JOIN.LEFT_OUTER, on=(Customer.account == account_id) & (column == value))
+        .where((Campaign.id == campaign_id) & (Campaign.account == account_id))
+        .tuples()
+    )
+
+
+# customer_balance on every till screen: the campaign, the customer and the stored balance in one
+# statement instead of three (each statement is a read transaction of its own on SQLite).
+_STANDING_BY_CODE = Prepared(lambda account_id, campaign_id, code: _standing(account_id, campaign_id, Customer.code, code))
+_STANDING_BY_CARD = Prepared(lambda account_id, campaign_id, card: _standing(account_id, campaign_id, Customer.card_number, card))
+
+
+def standing(account_id: str, campaign_id: str, code: str | None, card_number: str | None) -> Standing:
+    """The caller's customer's balance in the caller's campaign, active or not, as of now.
+
+    Errors as ``get_campaign`` then ``find_customer``. The common case (a campaign without fees or
+    depreciations, not buy-X) is answered from one statement; the others compute deductions and
+    per-item counts through ``gateway.balances``.
+    """
+    rows = None
+    if code:
+        rows = _STANDING_BY_CODE(account_id, campaign_id, code)
+    elif card_number:
+        rows = _STANDING_BY_CARD(account_id, campaign_id, card_number)
+    if rows and rows[0][5] is not None:
+        cid, name, kind, reward_ratio, has_deductions, customer_id, found_code, card, stored = rows[0]
+        if not has_deductions and kind != BUYX:
+            return Standing(CampaignFacts(cid, name, kind, reward_ratio), CustomerFacts(customer_id, found_code, card),
+                            max(0, stored), {})
+    campaign = get_campaign(account_id, campaign_id, active_only=False)
+    customer = find_customer(account_id, code, card_number)
+    holding = balances.holdings(customer, [campaign])[campaign.id]
+    return Standing(campaign, customer, holding.available, holding.items)
+
+
+__all__ = ["Receipt", "Standing", "delete", "find_customer", "history", "open_campaign", "record", "redeem", "standing"]

@@ -33,13 +33,14 @@ BUSY = "The server is busy: nothing was changed, please retry"
 _NOT_PART_OF_REQUEST = {"output", "callback", "condensed", "_", "user_password", "user_api_key", "idempotency_key"}
 
 
+# Every answer carries these: nosniff so that a browser never runs JSON or XML as a script it was not
+# served as, no-store because balances change.
+_HEADERS = (("X-Content-Type-Options", "nosniff"), ("Cache-Control", "no-store"))
+
+
 def _respond(fmt: OutputFormat, body, headers: dict | None = None, status: int = 200) -> Response:
-    response = Response(body, status=status, content_type=fmt.content_type)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "no-store"
-    for key, value in (headers or {}).items():
-        response.headers[key] = value
-    return response
+    listed = [*_HEADERS, *headers.items()] if headers else list(_HEADERS)
+    return Response(body, status=status, headers=listed, content_type=fmt.content_type)
 
 
 def error_response(fmt: OutputFormat, messages: list[str], status: int = 200) -> Response:

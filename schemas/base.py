@@ -28,8 +28,6 @@ class LegacySchema(Schema):
 
     #: fields whose blank value means something (e.g. "turn this setting off"): kept as ""
     keep_blank: tuple[str, ...] = ()
-    #: result key -> regex of form keys gathered into a dict under that key
-    patterns: dict[str, re.Pattern] = {}
 
     @pre_load
     def _legacy_form(self, data, **kwargs):
@@ -41,6 +39,17 @@ class LegacySchema(Schema):
                     continue
             out[key] = value
         return out
+
+
+class PatternSchema(LegacySchema):
+    """A schema that gathers families of fields (``custom_field_N``) from the form by pattern.
+
+    A separate class so that schemas without patterns run no post-load hook: marshmallow skips the
+    hook machinery entirely when a schema has none, and every request pays for it otherwise.
+    """
+
+    #: result key -> regex of form keys gathered into a dict under that key
+    patterns: dict[str, re.Pattern] = {}
 
     @post_load(pass_original=True)
     def _gather_patterns(self, data, original, **kwargs):

@@ -12,7 +12,7 @@ from marshmallow import ValidationError, pre_load, validates_schema
 from gateway.listing import MAX_LENGTH, OPERATORS, SORT_ORDERS, VALUELESS
 from gateway.units import CAMPAIGN_TYPES
 
-from .base import Choice, CommaList, DateTime, Flag, Id, LegacySchema, Number, Text, Whole
+from .base import Choice, CommaList, DateTime, Flag, Id, LegacySchema, Number, PatternSchema, Text, Whole
 
 INTERVAL_TYPES = ("days", "months", "years")
 DEPRECIATION_TYPES = ("per_transaction", "last_transaction")
@@ -119,7 +119,7 @@ class CampaignsList(paged(CAMPAIGN_SEARCH)):
 
 # --- rewards -----------------------------------------------------------------------------------------
 
-class RewardNew(CampaignId):
+class RewardNew(CampaignId, PatternSchema):
     patterns = {"custom_fields": REWARD_CUSTOM_FIELD}
 
     reward_level = Level(required=True)
@@ -127,7 +127,7 @@ class RewardNew(CampaignId):
     reward_identifier = Text(load_default="")
 
 
-class RewardUpdate(CampaignId):
+class RewardUpdate(CampaignId, PatternSchema):
     patterns = {"custom_fields": REWARD_CUSTOM_FIELD}
 
     reward_id = Id(required=True)

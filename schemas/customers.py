@@ -5,7 +5,7 @@ import re
 
 from marshmallow import ValidationError, post_load, validates_schema
 
-from .base import MAX_TEXT, Choice, CommaList, Date, Flag, LegacySchema, Text, Whole
+from .base import MAX_TEXT, Choice, CommaList, Date, Flag, LegacySchema, PatternSchema, Text, Whole
 
 # C0 controls (tab, LF and CR aside) and DEL: PostgreSQL cannot store NUL, XML cannot carry the rest.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -54,7 +54,7 @@ class NotSearchable(Text):
         raise ValidationError(NOT_SEARCHABLE)
 
 
-class _CustomFields(LegacySchema):
+class _CustomFields(PatternSchema):
     """Gathers ``custom_field_N``; blank ones are dropped like any blank field."""
 
     patterns = {"custom_fields": CUSTOM_FIELD}

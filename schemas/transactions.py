@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .base import Flag, Id, LegacySchema, Number, Text, Whole
+from .base import Flag, Id, LegacySchema, Number, PatternSchema, Text, Whole
 
 MAX_AMOUNT = 1_000_000_000
 
@@ -20,7 +20,7 @@ class _CustomerInCampaign(LegacySchema):
     card_number = Text(max_length=128)
 
 
-class _Transaction(_CustomerInCampaign):
+class _Transaction(_CustomerInCampaign, PatternSchema):
     authorization = Text(max_length=4000, load_default="")
     # Accepted for compatibility; Rewardgate sends no e-mail.
     send_transaction_email = Flag(load_default=False)

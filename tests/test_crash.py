@@ -41,9 +41,11 @@ def test_sigkill_of_a_worker_mid_load(backend, tmp_path):
                     try:
                         doc = session.post(server.url, data=data, timeout=30).json()
                         break
-                    except requests.ConnectionError:
-                        # The worker died under this request: it may or may not have committed. The
-                        # same key makes the retry safe either way.
+                    except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
+                            requests.exceptions.JSONDecodeError):
+                        # The worker died under this request (before answering, or between the
+                        # headers and the body): it may or may not have committed. The same key makes
+                        # the retry safe either way.
                         with lock:
                             dropped += 1
                         session = requests.Session()

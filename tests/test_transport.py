@@ -235,3 +235,62 @@ def test_too_many_fields_is_a_clear_error(client, kind):
         response = client.post("/", data=data, content_type="multipart/form-data" if kind == "multipart" else None)
     assert response.status_code == 200
     assert etree.fromstring(response.data).findtext("error") == "Too many form fields: the limit is 1000"
+
+
+def test_the_urlencoded_parser_reads_exactly_what_parse_qsl_reads():
+    # transport._urlencoded_pairs replaces parse_qsl on the hot path: same pairs on awkward input.
+    import random
+    from urllib.parse import parse_qsl
+
+    from gateway.transport import _urlencoded_pairs
+
+    alphabet = [b"a", b"b", b"=", b"&", b"+", b"%", b"%2", b"%41", b"%zz", b"%e9", b"%C3%A9", b" ", b"\xe9", b";", b"%26", b"%3D"]
+    rnd = random.Random(11)
+    for _ in range(5000):
+        raw = b"".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 12)))
+        expected = parse_qsl(raw.decode("latin-1"), keep_blank_values=True, encoding="latin-1")
+        assert _urlencoded_pairs(raw) == [(k.encode("latin-1"), v.encode("latin-1")) for k, v in expected], raw
+
+
+def _raw_environ(body: bytes, **extra) -> dict:
+    import io
+    import sys
+
+    environ = {
+        "REQUEST_METHOD": "POST", "SCRIPT_NAME": "", "PATH_INFO": "/", "QUERY_STRING": "",
+        "CONTENT_TYPE": "application/x-www-form-urlencoded", "SERVER_NAME": "localhost", "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.version": (1, 0), "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr, "wsgi.multithread": False,
+        "wsgi.multiprocess": True, "wsgi.run_once": False,
+    }
+    environ.update(extra)
+    return environ
+
+
+def _call(app, environ) -> tuple[str, bytes]:
+    status = []
+    body = b"".join(app(environ, lambda s, h, e=None: status.append(s)))
+    return status[0], body
+
+
+def test_a_body_shorter_than_its_content_length_is_refused(app):
+    from urllib.parse import urlencode
+
+    body = urlencode({**AUTH, "type": "campaigns_list"}).encode()
+    status, answer = _call(app, _raw_environ(body, CONTENT_LENGTH=str(len(body) + 10)))
+    assert status.startswith("200")
+    assert etree.fromstring(answer).findtext("error") == "The request body is shorter than its Content-Length"
+
+
+def test_a_body_without_content_length_is_read_as_the_server_hands_it_over(app):
+    # A chunked request: the server (gunicorn) decodes the chunks and marks the stream as terminated.
+    from urllib.parse import urlencode
+
+    body = urlencode({**AUTH, "type": "campaigns_list"}).encode()
+    status, answer = _call(app, _raw_environ(body, HTTP_TRANSFER_ENCODING="chunked", **{"wsgi.input_terminated": True}))
+    assert etree.fromstring(answer).get("status") == "success"
+
+
+def test_a_content_length_over_the_limit_is_refused_before_reading(app):
+    status, answer = _call(app, _raw_environ(b"", CONTENT_LENGTH=str(2 * 1024 * 1024)))
+    assert etree.fromstring(answer).findtext("error").startswith("Request body too large")

@@ -8,7 +8,6 @@ from schemas import transactions as s
 
 from .. import transactions as domain
 from ..balances import holdings
-from ..campaigns import get_campaign
 from ..errors import MISSING_FIELD
 from ..ledger import INSUFFICIENT
 from ..models import Item
@@ -104,17 +103,16 @@ def transaction_node(entry: domain.Transaction, campaign_type: str) -> E:
 def customer_balance(data: dict, caller) -> list:
     """A customer's available balance in one campaign and its transactions, newest first
     (``transactions_number``: 0 none, N the last N, absent all)."""
-    campaign = get_campaign(caller.account_id, data["campaign_id"], active_only=False)
-    customer = domain.find_customer(caller.account_id, data.get("code"), data.get("card_number"))
-    holding = holdings(customer, [campaign])[campaign.id]
+    campaign, customer, available, items = domain.standing(
+        caller.account_id, data["campaign_id"], data.get("code"), data.get("card_number"))
     limit = data.get("transactions_number")
     entries = domain.history(caller.account_id, customer, campaign, limit) if limit != 0 else []
     node = el("customer", code=customer.code, card_number=customer.card_number,
-              balance=format_units(holding.available, campaign.type))
+              balance=format_units(available, campaign.type))
     if campaign.type == BUYX:
         node.children.append(Items("items", [
-            el("item", id=i.id, description=i.description, purchases=holding.items.get(i.id, 0),
-               free_items=holding.items.get(i.id, 0) // max(1, i.reward_level))
+            el("item", id=i.id, description=i.description, purchases=items.get(i.id, 0),
+               free_items=items.get(i.id, 0) // max(1, i.reward_level))
             for i in Item.select().where(Item.campaign == campaign.id).order_by(Item.id)
         ]))
     node.children.append(Items("transactions", [transaction_node(e, campaign.type) for e in entries]))
