@@ -104,8 +104,7 @@ def _multipart_pairs(raw: bytes, boundary: bytes) -> list[tuple[bytes, bytes]]:
 
 
 def _merge(form: dict[str, str], pairs: list[tuple[bytes, bytes]]) -> None:
-    for key, value in decode_pairs(pairs):
-        form[key] = value
+    form.update(decode_pairs(pairs))  # in order: a repeated field keeps its last value
 
 
 def refuse_nul(form: dict[str, str]) -> None:

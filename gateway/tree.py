@@ -45,7 +45,7 @@ def el(tag: str, *children: Any, status: str | None = None, **fields: Any) -> E:
     # leaf() inlined for the common str and int values: this runs for nearly every value answered.
     kids += [(name, value) if value.__class__ is str else (name, str(value)) if value.__class__ is int
              else leaf(name, value) for name, value in fields.items()]
-    return E(tag, kids, None, {"status": status} if status else _NO_ATTRS)
+    return E(tag, kids, None, {"status": status} if status else NO_ATTRS)
 
 
 def leaves(**fields: Any) -> list[Leaf]:
@@ -54,7 +54,7 @@ def leaves(**fields: Any) -> list[Leaf]:
 
 
 # Shared by every element without attributes: nothing mutates a node's attrs after building it.
-_NO_ATTRS: dict[str, str] = {}
+NO_ATTRS: dict[str, str] = {}
 
 Leaf = tuple  # (tag, text): an element holding only text, ``<tag>text</tag>``
 

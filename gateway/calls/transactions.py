@@ -12,7 +12,7 @@ from ..errors import MISSING_FIELD
 from ..ledger import INSUFFICIENT
 from ..models import Item
 from ..registry import call, registry
-from ..tree import E, Items, el, leaves
+from ..tree import NO_ATTRS, E, Items, el, leaves
 from ..units import BUYX, format_units
 
 def _stamp(when) -> str:
@@ -80,15 +80,16 @@ def transaction_delete(data: dict, caller) -> list:
 
 
 def transaction_node(entry: domain.Transaction, campaign_type: str) -> E:
-    node = el(
-        "transaction",
-        id=entry.id,
-        date=_stamp(entry.created),
-        user_name=entry.user_name,
-        amount=format_units(abs(entry.amount), campaign_type),
-        authorization=entry.authorization,
-        redeemed=entry.amount < 0,
-    )
+    # Leaves written out rather than through el(): up to a customer's whole history, on every balance.
+    # user_name and authorization are never NULL (COALESCE and a column default).
+    node = E("transaction", [
+        ("id", str(entry.id)),
+        ("date", _stamp(entry.created)),
+        ("user_name", entry.user_name),
+        ("amount", format_units(abs(entry.amount), campaign_type)),
+        ("authorization", entry.authorization),
+        ("redeemed", "Y" if entry.amount < 0 else "N"),
+    ], None, NO_ATTRS)
     if entry.item:
         node.children += leaves(item_id=entry.item)
     if entry.custom_fields and entry.custom_fields != "{}":
