@@ -162,14 +162,14 @@ def post(url: str, body: str) -> str:
 
 
 @contextlib.contextmanager
-def gunicorn(database_url: str, log_path: Path):
+def gunicorn(database_url: str, log_path: Path, app: str = "bench.bench_app:app", extra_env: dict | None = None):
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "REWARDGATE_BIND": f"127.0.0.1:{port}",
-           "REWARDGATE_WORKERS": str(WORKERS)}
+           "REWARDGATE_WORKERS": str(WORKERS), **(extra_env or {})}
     env.pop("REWARDGATE_ACCESS_LOG", None)  # logging every request would be measured too
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "bench.bench_app:app"],
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", app],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
         base = f"http://127.0.0.1:{port}"
