@@ -346,6 +346,16 @@ def _int_or_none(value):
     return value if value is None or value.__class__ is int else int(value)
 
 
+def as_model(model: type[peewee.Model], data: dict, **extra) -> peewee.Model:
+    """A model object holding ``data`` (field name -> value, as read from the database), as peewee
+    builds one for a selected row: nothing dirty, no related objects cached, ``extra`` as attributes."""
+    row = model.__new__(model)
+    row.__data__, row._dirty, row.__rel__ = data, set(), {}
+    if extra:
+        row.__dict__.update(extra)
+    return row
+
+
 def _row_maker(wrapper: peewee.CursorWrapper):
     """A function turning one fetched row into what ``wrapper.process_row`` returns, faster.
 

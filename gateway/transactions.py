@@ -27,8 +27,8 @@ from typing import NamedTuple
 import peewee as pw
 
 from . import balances, customers, deductions, ledger
-from .campaigns import HAS_DEDUCTIONS, get_campaign
-from .db import Prepared, is_sqlite
+from .campaigns import CAMPAIGN, HAS_DEDUCTIONS, get_campaign
+from .db import Prepared, as_model, is_sqlite
 from .errors import INVALID_FIELD, MISSING_FIELD, LegacyError, NotFound
 from .models import Campaign, Customer, Item, LedgerEntry, Membership, Promo, Reward, User, utcnow
 from .units import BUYX, DEFAULT_POINTS_RATIO, EARNED, EVENTS, GIFTCARD, POINTS, format_units, money_to_cents
@@ -55,6 +55,45 @@ def open_campaign(account_id: str, campaign_id: str) -> Campaign:
     if not campaign.active:
         raise LegacyError(CAMPAIGN_INACTIVE)
     return campaign
+
+
+_CAMPAIGN_FIELDS = [f.name for f in Campaign._meta.sorted_fields]
+_CUSTOMER_FIELDS = [f.name for f in Customer._meta.sorted_fields]
+
+
+def _subjects_query(account_id: str, campaign_id: str, column: pw.Field, value: str):
+    return (
+        Campaign.select(*Campaign._meta.sorted_fields, HAS_DEDUCTIONS, *Customer._meta.sorted_fields)
+        .join(Customer, pw.JOIN.LEFT_OUTER, on=(Customer.account == account_id) & (column == value))
+        .where((Campaign.id == campaign_id) & (Campaign.account == account_id))
+        .tuples()
+    )
+
+
+# Every record, redeem and delete starts here, inside the write transaction: one statement for both.
+_SUBJECTS_BY_CODE = Prepared(lambda account_id, campaign_id, code: _subjects_query(account_id, campaign_id, Customer.code, code))
+_SUBJECTS_BY_CARD = Prepared(lambda account_id, campaign_id, card: _subjects_query(account_id, campaign_id, Customer.card_number, card))
+
+
+def subjects(account_id: str, campaign_id: str, code: str | None, card_number: str | None) -> tuple[Campaign, Customer]:
+    """The caller's open campaign and the customer a transaction names, read in one statement.
+
+    Errors, in this order, as ``open_campaign`` then ``find_customer``: "Campaign not found", the
+    campaign is deactivated, no code nor card number, "Customer not found".
+    """
+    if not code and not card_number:
+        return open_campaign(account_id, campaign_id), find_customer(account_id, code, card_number)
+    rows = _SUBJECTS_BY_CODE(account_id, campaign_id, code) if code else _SUBJECTS_BY_CARD(account_id, campaign_id, card_number)
+    if not rows:
+        raise NotFound(CAMPAIGN)
+    row = rows[0]
+    n = len(_CAMPAIGN_FIELDS)
+    campaign = as_model(Campaign, dict(zip(_CAMPAIGN_FIELDS, row[:n])), has_deductions=row[n])
+    if not campaign.active:
+        raise LegacyError(CAMPAIGN_INACTIVE)
+    if row[n + 1] is None:
+        raise NotFound(customers.CUSTOMER)
+    return campaign, as_model(Customer, dict(zip(_CUSTOMER_FIELDS, row[n + 1:])))
 
 
 def _lock(customer: Customer, campaign: Campaign, item: int) -> None:

@@ -216,6 +216,17 @@ def test_redundant_foreign_key_indexes_are_left_out_and_the_composites_kept(app)
         assert KEPT[table] <= names, table
 
 
+def test_the_one_reversal_per_entry_index_holds_reversals_only(app):
+    # Partial: ordinary ledger rows (reverses NULL) do not write it.
+    if db.is_sqlite():
+        (sql,) = db.database.execute_sql(
+            "SELECT sql FROM sqlite_master WHERE name = 'ledger_entry_reverses'").fetchone()
+    else:
+        (sql,) = db.database.execute_sql(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'ledger_entry_reverses'").fetchone()
+    assert "UNIQUE" in sql.upper() and "WHERE" in sql.upper() and "NOT NULL" in sql.upper(), sql
+
+
 def test_every_foreign_key_still_leads_an_index(app):
     for model in ALL_MODELS:
         leading = {columns[0] for columns in index_columns(model._meta.table_name).values() if columns}

@@ -312,3 +312,27 @@ def test_a_balance_read_in_one_statement_equals_the_general_path(api):
         domain.standing("shop", cid, "nobody", None)
     with pytest.raises(Exception, match="Campaign not found"):
         domain.standing("other", other["campaign"]["id"], "S1", None)
+
+
+def test_the_campaign_and_customer_read_in_one_statement_equal_the_separate_reads(api):
+    from gateway import transactions as domain
+
+    cid = api.ok("campaign_new", action="campaign", campaign_type="points", campaign_name="Both")["campaign"]["id"]
+    api.ok("campaign_fee_new", campaign_id=cid, fee_amount="1", fee_interval="30", interval_type="days",
+           fee_description="Monthly")
+    api.ok("record_customer", customer_action="new", code="B1", card_number="7001", first_name="Ann")
+    for code, card in (("B1", None), (None, "7001"), ("B1", "ignored")):
+        campaign, customer = domain.subjects("shop", cid, code, card)
+        assert campaign.__data__ == domain.open_campaign("shop", cid).__data__
+        assert campaign.has_deductions == 1
+        assert customer.__data__ == domain.find_customer("shop", code, card).__data__
+        assert not campaign._dirty and not customer._dirty
+    with pytest.raises(Exception, match="Missing required field: code"):
+        domain.subjects("shop", cid, None, None)
+    with pytest.raises(Exception, match="Customer not found"):
+        domain.subjects("shop", cid, "nobody", None)
+    with pytest.raises(Exception, match="Campaign not found"):
+        domain.subjects("other", cid, "B1", None)
+    api.ok("campaign_deactivate", campaign_id=cid)
+    with pytest.raises(Exception, match="Campaign is deactivated"):
+        domain.subjects("shop", cid, "nobody", None)  # the campaign's refusal comes first

@@ -21,9 +21,7 @@ def _stamp(when) -> str:
 
 
 def _subjects(data: dict, caller):
-    campaign = domain.open_campaign(caller.account_id, data["campaign_id"])
-    customer = domain.find_customer(caller.account_id, data.get("code"), data.get("card_number"))
-    return campaign, customer
+    return domain.subjects(caller.account_id, data["campaign_id"], data.get("code"), data.get("card_number"))
 
 
 def receipt_node(receipt: domain.Receipt, caller) -> E:
