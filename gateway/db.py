@@ -9,6 +9,7 @@ import atexit
 import contextlib
 import datetime
 import fcntl
+import mmap
 import os
 import sqlite3
 import threading
@@ -112,11 +113,103 @@ class SqliteDatabase(peewee.SqliteDatabase):
                 if count <= 0:
                     self.stop_checkpointer()
 
+    def execute_sql(self, sql, params=None):
+        cursor = super().execute_sql(sql, params)
+        topics = written_topics(sql)
+        if topics:
+            if self._state.conn is not None and self._state.conn.in_transaction:
+                # marked when the transaction commits
+                self._state.changed = getattr(self._state, "changed", frozenset()) | topics
+            else:
+                self.changes.mark(topics)
+        return cursor
+
+    def commit(self):
+        super().commit()
+        changed = getattr(self._state, "changed", None)
+        if changed:
+            self._state.changed = frozenset()
+            self.changes.mark(changed)
+
+    def rollback(self):
+        self._state.changed = frozenset()
+        super().rollback()
+
+    @property
+    def changes(self) -> "ChangeMarker":
+        marker = self.__dict__.get("_changes")
+        if marker is None:
+            marker = self.__dict__["_changes"] = ChangeMarker(self.database + "-changes")
+        return marker
+
     def stop_checkpointer(self) -> None:
         with self._checkpointer_lock:
             running, self._checkpointer = self._checkpointer, None
         if running is not None and running.pid == os.getpid():
             running.stop()
+
+
+# What a write changes, for answers kept until it does (gateway.answers): the campaigns and what hangs
+# from them (set up by managers, read by every shop page), or customers and their activity (every sale).
+CAMPAIGNS, ACTIVITY = "campaigns", "activity"
+TOPICS = (CAMPAIGNS, ACTIVITY)
+_TABLE_TOPICS = {
+    **{t: frozenset({CAMPAIGNS}) for t in ("campaign", "reward", "promo", "item", "fee", "depreciation", "user")},
+    **{t: frozenset({ACTIVITY}) for t in ("customer", "membership", "ledger_entry", "idempotency_record")},
+}
+# Deleting one of these cascades into both topics (a campaign's memberships and ledger rows).
+_CASCADES_EVERYWHERE = {"campaign", "account"}
+_EVERYTHING = frozenset(TOPICS)
+_READS = ("SELECT", "PRAGMA", "BEGIN", "SAVEPOINT", "RELEASE", "EXPLAIN", "ROLLBACK")
+
+
+def written_topics(sql: str) -> frozenset:
+    """What a statement may change: nothing for a read; for an INSERT, UPDATE or DELETE of a known
+    table, that table's topic; for anything else (a delete that cascades from account, campaign or
+    customer, DDL, SQL of another shape) everything."""
+    head = sql.lstrip()[:10].upper()
+    if head.startswith(_READS):
+        return frozenset()
+    if head.startswith(("INSERT", "UPDATE", "DELETE")):
+        parts = sql.split('"', 2)
+        if len(parts) == 3 and parts[1] in _TABLE_TOPICS:
+            if head.startswith("DELETE") and parts[1] in _CASCADES_EVERYWHERE:
+                return _EVERYTHING
+            return _TABLE_TOPICS[parts[1]]
+    return _EVERYTHING
+
+
+class ChangeMarker:
+    """Eight bytes per topic in a file beside the database, shared by every process through ``mmap``;
+    every committed change overwrites its topics' bytes with new random ones (``SqliteDatabase`` marks
+    after each write outside a transaction and after each COMMIT of a transaction that wrote).
+
+    A process that read ``token(topics)`` before computing something from the database may reuse the
+    result while the token is unchanged (``gateway.answers``). Random bytes rather than a counter: two
+    processes marking at once cannot lose a change (no read-modify-write), and a torn read only gives a
+    token that matches nothing. Covers every write made through this module on this machine, which on
+    SQLite is every write there can be, except one made with another tool (the sqlite3 shell): kept
+    answers also expire after a few seconds for that (``gateway.answers.TTL``).
+    """
+
+    SIZE = 8 * len(TOPICS)
+
+    def __init__(self, path: str):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if os.fstat(fd).st_size < self.SIZE:
+                os.ftruncate(fd, self.SIZE)
+            self._map = mmap.mmap(fd, self.SIZE)
+        finally:
+            os.close(fd)
+
+    def token(self, topics: tuple[str, ...] = TOPICS) -> bytes:
+        return b"".join(self._map[8 * TOPICS.index(t):8 * TOPICS.index(t) + 8] for t in topics)
+
+    def mark(self, topics=TOPICS) -> None:
+        for topic in topics:
+            at = 8 * TOPICS.index(topic)
+            self._map[at:at + 8] = os.urandom(8)
 
 
 class Checkpointer(threading.Thread):
@@ -244,6 +337,13 @@ def bind(url: str, checkpoint_interval: float = CHECKPOINT_INTERVAL) -> None:
         # Connections of other threads may still be open: the old binding's checkpointer stops anyway.
         old.stop_checkpointer()
     database.initialize(open_database(url, checkpoint_interval))
+
+
+def change_token(topics: tuple[str, ...] = TOPICS) -> bytes | None:
+    """What ``ChangeMarker.token`` says of ``topics`` for the bound database; None where there is none
+    (PostgreSQL: other hosts may write, so nothing may be reused across requests)."""
+    obj = database.obj
+    return obj.changes.token(topics) if isinstance(obj, SqliteDatabase) else None
 
 
 def ensure_connection() -> None:

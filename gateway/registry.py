@@ -28,6 +28,7 @@ class Call:
     writes: bool
     errors: tuple[str, ...]
     selector: tuple[str, ...]
+    cache: tuple[str, ...] = ()  # topics (db.TOPICS) its answer depends on: reused until they change
 
     @property
     def summary(self) -> str:
@@ -55,13 +56,18 @@ class Registry:
         writes: bool = False,
         errors: tuple[str, ...] = (),
         selector: tuple[str, ...] = ("action",),
+        cache: tuple[str, ...] = (),
     ) -> Callable[[Callable], Callable]:
         """Register the decorated handler; it is returned unchanged, so it stays a plain function."""
         if permission not in PERMISSIONS:
             raise ValueError(f"unknown permission {permission!r}")
+        if cache and writes:
+            raise ValueError("a call that writes cannot have its answer cached")
+        if not set(cache) <= {"campaigns", "activity"}:
+            raise ValueError(f"unknown topics {cache!r}")
 
         def decorator(handler: Callable) -> Callable:
-            self.add(Call(type_, action, handler, schema, permission, writes, tuple(errors), selector))
+            self.add(Call(type_, action, handler, schema, permission, writes, tuple(errors), selector, tuple(cache)))
             return handler
 
         return decorator

@@ -13,7 +13,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from schemas.base import messages_of
 
-from . import db
+from . import answers, db
 from .auth import authenticate, authorize
 from .errors import BODY_TOO_LARGE, INTERNAL, LegacyError
 from .models import IdempotencyRecord
@@ -102,7 +102,16 @@ def _dispatch(form: dict[str, str], fmt: OutputFormat) -> Response:
     except ValidationError as exc:
         raise LegacyError(*messages_of(exc)) from None
     if not call.writes:
-        return _respond(fmt, render(fmt, "success", call.handler(data, caller)))
+        token = db.change_token(call.cache) if call.cache else None
+        if token is None:
+            return _respond(fmt, render(fmt, "success", call.handler(data, caller)))
+        key = (db.generation, call.name, caller.account_id, fmt, repr(sorted(data.items())))
+        body = answers.get(key, token)
+        if body is None:
+            body = render(fmt, "success", call.handler(data, caller))
+            if isinstance(body, list):  # rendered at once; a streamed answer is never kept
+                answers.put(key, token, body)
+        return _respond(fmt, body)
     key = (request.headers.get("Idempotency-Key") or form.get("idempotency_key") or "").strip()
     children, replayed = _run_write(call, data, caller, form, key)
     headers = {"Idempotent-Replayed": "true"} if replayed else None

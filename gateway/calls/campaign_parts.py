@@ -7,7 +7,7 @@ import json
 from schemas import campaigns as s
 
 from .. import campaigns as domain
-from .. import listing
+from .. import db, listing
 from ..errors import INVALID_FIELD, MISSING_FIELD
 from ..models import Item, Promo, Reward
 from ..registry import call
@@ -78,7 +78,9 @@ def reward_node(reward_id: int, level: int, description: str, identifier: str, c
     return node
 
 
-@call("campaign_rewards", schema=s.CampaignId, errors=REWARD_ERRORS)
+# Shop pages and widgets ask for the same reward list on every view: kept per worker until a campaign,
+# reward or account changes (sales and enrolments do not touch it).
+@call("campaign_rewards", schema=s.CampaignId, errors=REWARD_ERRORS, cache=(db.CAMPAIGNS,))
 def campaign_rewards(data: dict, caller) -> list:
     """List a points or events campaign's rewards, cheapest first."""
     campaign_id, rewards = domain.rewards_of(caller.account_id, data["campaign_id"])
