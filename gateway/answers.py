@@ -1,10 +1,10 @@
 """Answers of read calls reused within one process while the database has not changed.
 
-A call registered with ``cache=True`` (only calls whose answer depends on nothing but the database and
-the request: no clock, no fees or depreciations) is answered once per worker and then, for the same
-account, fields and format, from memory, for as long as ``db.change_token()`` is unchanged: every
-committed write on this machine changes it (``db.ChangeMarker``), so an answer is never reused across a
-change, whichever worker made it. The token is read before the answer is computed: a write that lands
+A call registered with ``cache=(topics...)`` (only calls whose answer depends on nothing but the
+database and the request: no clock, no fees or depreciations) is answered once per worker and then, for
+the same account, fields and format, from memory, for as long as ``db.change_token(topics)`` is
+unchanged: every committed write on this machine that touches one of those topics changes it
+(``db.ChangeMarker``), so an answer is never reused across such a change, whichever worker made it. The token is read before the answer is computed: a write that lands
 meanwhile leaves the answer under the old token, which no later request matches.
 
 SQLite only: on PostgreSQL other hosts may write, and ``change_token()`` is None, so nothing is kept.

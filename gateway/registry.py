@@ -11,6 +11,7 @@ from typing import Callable, Iterator
 
 from marshmallow import Schema
 
+from .db import TOPICS
 from .errors import MISSING_FIELD, UNKNOWN_ACTION, UNKNOWN_TYPE, LegacyError
 
 # Who may make a call: "read" any user; "till" any user, and it writes customers or transactions (a
@@ -63,7 +64,7 @@ class Registry:
             raise ValueError(f"unknown permission {permission!r}")
         if cache and writes:
             raise ValueError("a call that writes cannot have its answer cached")
-        if not set(cache) <= {"campaigns", "activity"}:
+        if not set(cache) <= set(TOPICS):
             raise ValueError(f"unknown topics {cache!r}")
 
         def decorator(handler: Callable) -> Callable:

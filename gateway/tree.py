@@ -3,8 +3,9 @@
 A tree is a list of children of ``<response>``. Each child is an ``E`` (an element: a tag, attributes,
 and either text or children), a leaf (a plain ``(tag, text)`` tuple: an element with text only, by
 far the most common node, so the cheapest to build and to write) or an ``Items`` (an explicit list).
-Lists are explicit so that XML can keep the legacy shape (``<rewards><reward>…`` wrapped, or ``<customer>`` repeated bare under ``<response>``)
-while JSON always gets an array under the plural key, for zero, one or many items.
+Lists are explicit so that XML can keep the legacy shape (``<rewards><reward>…`` wrapped, or
+``<customer>`` repeated bare under ``<response>``) while JSON always gets an array under the plural
+key, for zero, one or many items.
 
 Handlers never format for a wire: they build these nodes, and the renderers do the rest.
 """
