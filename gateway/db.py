@@ -203,12 +203,15 @@ class ChangeMarker:
         finally:
             os.close(fd)
 
+    _AT = {topic: 8 * n for n, topic in enumerate(TOPICS)}
+
     def token(self, topics: tuple[str, ...] = TOPICS) -> bytes:
-        return b"".join(self._map[8 * TOPICS.index(t):8 * TOPICS.index(t) + 8] for t in topics)
+        at = self._AT
+        return b"".join([self._map[at[t]:at[t] + 8] for t in topics])
 
     def mark(self, topics=TOPICS) -> None:
         for topic in topics:
-            at = 8 * TOPICS.index(topic)
+            at = self._AT[topic]
             self._map[at:at + 8] = os.urandom(8)
 
 
@@ -429,16 +432,15 @@ def _converter(field, converter):
     """The cheapest function that turns a column value into what ``converter`` would (None: as is)."""
     if converter is None:
         return None
-    if isinstance(field, peewee.ForeignKeyField):
-        field = field.rel_field
-    # Both drivers return Python ints for integer columns; int() on them is a wasted call per value.
-    if isinstance(field, (peewee.IntegerField, peewee.AutoField)) and not isinstance(field, peewee.BooleanField):
+    plain = _plain_type(field)
+    # Both drivers return Python ints for integer columns, str for text ones: int() or str() on them
+    # would be a wasted call per value.
+    if plain is int:
         return _int_or_none
+    if plain is str:
+        return None
     if type(field) is peewee.DateTimeField:
         return _fast_datetime
-    # Text columns come back as str (or None) from both drivers: coercing them to str changes nothing.
-    if type(field) in (peewee.CharField, peewee.TextField):
-        return None
     return converter
 
 
@@ -446,11 +448,12 @@ def _int_or_none(value):
     return value if value is None or value.__class__ is int else int(value)
 
 
-def as_model(model: type[peewee.Model], data: dict, **extra) -> peewee.Model:
+def as_model(model: type[peewee.Model], data: dict, related: dict | None = None, **extra) -> peewee.Model:
     """A model object holding ``data`` (field name -> value, as read from the database), as peewee
-    builds one for a selected row: nothing dirty, no related objects cached, ``extra`` as attributes."""
+    builds one for a selected row: nothing dirty, ``related`` (field name -> object) as its cache of
+    related objects, ``extra`` as plain attributes (aliased columns)."""
     row = model.__new__(model)
-    row.__data__, row._dirty, row.__rel__ = data, set(), {}
+    row.__data__, row._dirty, row.__rel__ = data, set(), related if related is not None else {}
     if extra:
         row.__dict__.update(extra)
     return row
@@ -483,16 +486,10 @@ def _row_maker(wrapper: peewee.CursorWrapper):
         return wrapper.process_row
     into_data = [(i, names[i], conv) for i, conv in plan if names[i] in known]
     into_attrs = [(i, names[i], conv) for i, conv in plan if names[i] not in known]
-    new = model.__new__
 
     def object_row(row):
-        obj = new(model)
-        obj.__data__ = {name: conv(row[i]) if conv is not None else row[i] for i, name, conv in into_data}
-        obj._dirty = set()
-        obj.__rel__ = {}
-        for i, name, conv in into_attrs:
-            obj.__dict__[name] = conv(row[i]) if conv is not None else row[i]
-        return obj
+        return as_model(model, {name: conv(row[i]) if conv is not None else row[i] for i, name, conv in into_data},
+                        **{name: conv(row[i]) if conv is not None else row[i] for i, name, conv in into_attrs})
     return object_row
 
 
@@ -533,10 +530,7 @@ class PreparedInsert:
                 params.append(field.db_value(value))
         ((key,),) = self._insert(*params)
         data[self._key] = key
-        # The object peewee's create() answers: the row's values, nothing dirty.
-        row = self.model.__new__(self.model)
-        row.__data__, row._dirty, row.__rel__ = data, set(), rel
-        return row
+        return as_model(self.model, data, rel)  # what peewee's create() answers
 
 
 def _plain_type(field: peewee.Field):

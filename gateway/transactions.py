@@ -59,20 +59,42 @@ def open_campaign(account_id: str, campaign_id: str) -> Campaign:
 
 _CAMPAIGN_FIELDS = [f.name for f in Campaign._meta.sorted_fields]
 _CUSTOMER_FIELDS = [f.name for f in Customer._meta.sorted_fields]
+# The customer's stored balance in the campaign (all items), for customer_balance.
+_STORED = pw.fn.COALESCE(Membership.select(pw.fn.SUM(Membership.balance)).where(
+    (Membership.customer == Customer.id) & (Membership.campaign == Campaign.id)), 0)
 
 
-def _subjects_query(account_id: str, campaign_id: str, column: pw.Field, value: str):
+def _campaign_and_customer(account_id: str, campaign_id: str, column: pw.Field, value: str, *extra):
     return (
-        Campaign.select(*Campaign._meta.sorted_fields, HAS_DEDUCTIONS, *Customer._meta.sorted_fields)
+        Campaign.select(*Campaign._meta.sorted_fields, HAS_DEDUCTIONS, *Customer._meta.sorted_fields, *extra)
         .join(Customer, pw.JOIN.LEFT_OUTER, on=(Customer.account == account_id) & (column == value))
         .where((Campaign.id == campaign_id) & (Campaign.account == account_id))
         .tuples()
     )
 
 
-# Every record, redeem and delete starts here, inside the write transaction: one statement for both.
-_SUBJECTS_BY_CODE = Prepared(lambda account_id, campaign_id, code: _subjects_query(account_id, campaign_id, Customer.code, code))
-_SUBJECTS_BY_CARD = Prepared(lambda account_id, campaign_id, card: _subjects_query(account_id, campaign_id, Customer.card_number, card))
+# Every record, redeem, delete and balance starts with its campaign and customer: one statement for
+# both (each statement is a read transaction of its own on SQLite), prepared by customer code or card.
+_BY = {
+    (name, with_stored): Prepared(lambda account_id, campaign_id, value, column=column, extra=extra:
+                                  _campaign_and_customer(account_id, campaign_id, column, value, *extra))
+    for name, column in (("code", Customer.code), ("card_number", Customer.card_number))
+    for with_stored, extra in ((False, ()), (True, (_STORED,)))
+}
+
+
+def _campaign_and_customer_row(account_id: str, campaign_id: str, code: str, card_number: str | None,
+                               with_stored: bool = False) -> tuple[Campaign, Customer | None, tuple]:
+    """The caller's campaign (active or not, else "Campaign not found"), the customer named by ``code``
+    or else ``card_number`` (None when there is none), and what follows them in the row."""
+    rows = _BY["code" if code else "card_number", with_stored](account_id, campaign_id, code or card_number)
+    if not rows:
+        raise NotFound(CAMPAIGN)
+    row = rows[0]
+    n, m = len(_CAMPAIGN_FIELDS), len(_CUSTOMER_FIELDS)
+    campaign = as_model(Campaign, dict(zip(_CAMPAIGN_FIELDS, row[:n])), has_deductions=row[n])
+    customer = None if row[n + 1] is None else as_model(Customer, dict(zip(_CUSTOMER_FIELDS, row[n + 1:n + 1 + m])))
+    return campaign, customer, row[n + 1 + m:]
 
 
 def subjects(account_id: str, campaign_id: str, code: str | None, card_number: str | None) -> tuple[Campaign, Customer]:
@@ -83,17 +105,12 @@ def subjects(account_id: str, campaign_id: str, code: str | None, card_number: s
     """
     if not code and not card_number:
         return open_campaign(account_id, campaign_id), find_customer(account_id, code, card_number)
-    rows = _SUBJECTS_BY_CODE(account_id, campaign_id, code) if code else _SUBJECTS_BY_CARD(account_id, campaign_id, card_number)
-    if not rows:
-        raise NotFound(CAMPAIGN)
-    row = rows[0]
-    n = len(_CAMPAIGN_FIELDS)
-    campaign = as_model(Campaign, dict(zip(_CAMPAIGN_FIELDS, row[:n])), has_deductions=row[n])
+    campaign, customer, _ = _campaign_and_customer_row(account_id, campaign_id, code, card_number)
     if not campaign.active:
         raise LegacyError(CAMPAIGN_INACTIVE)
-    if row[n + 1] is None:
+    if customer is None:
         raise NotFound(customers.CUSTOMER)
-    return campaign, as_model(Customer, dict(zip(_CUSTOMER_FIELDS, row[n + 1:])))
+    return campaign, customer
 
 
 def _lock(customer: Customer, campaign: Campaign, item: int) -> None:
@@ -341,8 +358,7 @@ _HISTORY = Prepared(_history)
 _LAST_IN_HISTORY = Prepared(lambda account_id, customer_id, campaign_id, limit: _history(account_id, customer_id, campaign_id).limit(limit))
 
 
-def history(account_id: str, customer: Customer | CustomerFacts, campaign: Campaign | CampaignFacts,
-            limit: int | None) -> list[Transaction]:
+def history(account_id: str, customer: Customer, campaign: Campaign, limit: int | None) -> list[Transaction]:
     """Live transactions (neither deleted nor reversals), newest first; ``limit`` None means all."""
     if limit is None:
         rows = _HISTORY(account_id, customer.id, campaign.id)
@@ -351,67 +367,30 @@ def history(account_id: str, customer: Customer | CustomerFacts, campaign: Campa
     return [Transaction._make(row) for row in rows]
 
 
-class CampaignFacts(NamedTuple):
-    id: str
-    name: str
-    type: str
-    reward_ratio: str | None
-
-
-class CustomerFacts(NamedTuple):
-    id: int
-    code: str
-    card_number: str | None
-
-
 class Standing(NamedTuple):
-    """A customer's available balance in one campaign, with what a balance answer shows of both
-    (the models themselves when the slower path read them)."""
+    """A customer's available balance in one campaign, with the campaign and the customer."""
 
-    campaign: Campaign | CampaignFacts
-    customer: Customer | CustomerFacts
+    campaign: Campaign
+    customer: Customer
     available: int
     items: dict[int, int]  # buy-X: item id -> purchases counted
-
-
-def _standing(account_id: str, campaign_id: str, column: pw.Field, value: str):
-    stored = (Membership.select(pw.fn.SUM(Membership.balance))
-              .where((Membership.customer == Customer.id) & (Membership.campaign == Campaign.id)))
-    return (
-        Campaign.select(Campaign.id, Campaign.name, Campaign.type, Campaign.reward_ratio, HAS_DEDUCTIONS,
-                        Customer.id.alias("customer_id"), Customer.code, Customer.card_number,
-                        pw.fn.COALESCE(stored, 0).alias("stored"))
-        .join(Customer, pw.JOIN.LEFT_OUTER, on=(Customer.account == account_id) & (column == value))
-        .where((Campaign.id == campaign_id) & (Campaign.account == account_id))
-        .tuples()
-    )
-
-
-# customer_balance on every till screen: the campaign, the customer and the stored balance in one
-# statement instead of three (each statement is a read transaction of its own on SQLite).
-_STANDING_BY_CODE = Prepared(lambda account_id, campaign_id, code: _standing(account_id, campaign_id, Customer.code, code))
-_STANDING_BY_CARD = Prepared(lambda account_id, campaign_id, card: _standing(account_id, campaign_id, Customer.card_number, card))
 
 
 def standing(account_id: str, campaign_id: str, code: str | None, card_number: str | None) -> Standing:
     """The caller's customer's balance in the caller's campaign, active or not, as of now.
 
-    Errors as ``get_campaign`` then ``find_customer``. The common case (a campaign without fees or
-    depreciations, not buy-X) is answered from one statement; the others compute deductions and
-    per-item counts through ``gateway.balances``.
+    Errors as ``get_campaign`` then ``find_customer``. The campaign, the customer and the stored balance
+    come from one statement; a campaign with fees or depreciations, or buy-X, then has its deductions
+    and per-item counts computed through ``gateway.balances``.
     """
-    rows = None
-    if code:
-        rows = _STANDING_BY_CODE(account_id, campaign_id, code)
-    elif card_number:
-        rows = _STANDING_BY_CARD(account_id, campaign_id, card_number)
-    if rows and rows[0][5] is not None:
-        cid, name, kind, reward_ratio, has_deductions, customer_id, found_code, card, stored = rows[0]
-        if not has_deductions and kind != BUYX:
-            return Standing(CampaignFacts(cid, name, kind, reward_ratio), CustomerFacts(customer_id, found_code, card),
-                            max(0, stored), {})
-    campaign = get_campaign(account_id, campaign_id, active_only=False)
-    customer = find_customer(account_id, code, card_number)
+    if not code and not card_number:
+        get_campaign(account_id, campaign_id, active_only=False)  # "Campaign not found" comes first
+        find_customer(account_id, code, card_number)  # raises: no code nor card number
+    campaign, customer, (stored,) = _campaign_and_customer_row(account_id, campaign_id, code, card_number, with_stored=True)
+    if customer is None:
+        raise NotFound(customers.CUSTOMER)
+    if not campaign.has_deductions and campaign.type != BUYX:
+        return Standing(campaign, customer, max(0, stored), {})
     holding = balances.holdings(customer, [campaign])[campaign.id]
     return Standing(campaign, customer, holding.available, holding.items)
 
