@@ -5,6 +5,7 @@ socket without ever being held in memory; a small answer is one chunk.
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from typing import Iterable, Iterator
 
 from lxml import etree
 
-from .tree import E, Items
+from .tree import E, Items, Row
 
 XML_CONTENT_TYPE = "text/xml; charset=utf-8"
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
@@ -66,6 +67,8 @@ def clean_xml_text(text: str) -> str:
 def _build(node, parent=None):
     if node.__class__ is tuple:  # a leaf
         node = E(node[0], [], node[1])
+    elif node.__class__ is Row:
+        node = E(node.tag, list(zip(node.names, node.texts)))
     elem = etree.Element(node.tag) if parent is None else etree.SubElement(parent, node.tag)
     for key, value in node.attrs.items():
         elem.set(key, clean_xml_text(value))
@@ -118,7 +121,7 @@ def _xml_document(status: str, children: list) -> bytes:
     """
     texts: list[str] = []
     document = _compose(status, children, texts)
-    if texts and _TEXT_WORK.search("".join(texts)):
+    if texts and _text_needs_work("".join(texts)):
         document = _compose(status, children, None)
     return document.encode("utf-8")
 
@@ -156,6 +159,9 @@ def _write_xml(node, level: int, out: list, texts: list | None = None) -> None:
     With ``texts`` a list, element texts are written as they are and collected there for the caller
     to check (``_xml_document``); with None, each is escaped.
     """
+    if node.__class__ is Row:
+        _write_row(node, level, out, texts)
+        return
     if node.__class__ is tuple:  # a leaf
         tag, text = node
         tag = tag if tag in _NAMES else _check_name(tag)
@@ -205,6 +211,13 @@ def _write_xml(node, level: int, out: list, texts: list | None = None) -> None:
                 else:
                     texts.append(value)
                 out.append(f"<{name}>{value}</{name}>")
+            elif kind is Row:  # _write_row, inlined: a history or report writes one per record
+                values = kid.texts
+                if texts is None:
+                    values = [_escape_text(value) for value in values]
+                else:
+                    texts += values
+                out.append(_row_template(kid.tag, kid.names, level + 1, tuple(map(bool, values))).format(*values))
             else:
                 _write_xml(kid, level + 1, out, texts)
         if not first:
@@ -212,6 +225,33 @@ def _write_xml(node, level: int, out: list, texts: list | None = None) -> None:
             return
         del out[start:]  # only empty bare lists: the element is written as childless
     out.append(f"<{tag}{attrs}>{text}</{tag}>" if text else f"<{tag}{attrs}/>")
+
+
+def _write_row(row: Row, level: int, out: list, texts: list | None) -> None:
+    """A ``Row`` as ``_write_xml`` writes the equivalent element, in one ``str.format`` instead of a
+    step per value."""
+    values = row.texts
+    if texts is None:
+        values = [_escape_text(value) for value in values]
+    else:
+        texts += values
+    out.append(_row_template(row.tag, row.names, level, tuple(map(bool, values))).format(*values))
+
+
+@functools.lru_cache(maxsize=4096)
+def _row_template(tag: str, names: tuple[str, ...], level: int, filled: tuple[bool, ...]) -> str:
+    """The template a Row of these names is written with at ``level``, ``filled`` telling which texts
+    are not empty (an empty one is written ``<name/>``); names are checked once per shape."""
+    for name in (tag, *names):
+        _check_name(name)
+    if len(set(names)) != len(names):
+        raise ValueError(f"a Row's names must be distinct: {names}")
+    if not names:
+        return f"<{tag}/>"
+    inner = "\n" + "  " * (level + 1)
+    leaves = "".join(f"{inner}<{name}>{{{n}}}</{name}>" if full else f"{inner}<{name}/>"
+                     for n, (name, full) in enumerate(zip(names, filled)))
+    return f"<{tag}>{leaves}\n{'  ' * level}</{tag}>"
 
 
 _NAMES: set[str] = set()
@@ -232,6 +272,16 @@ _ATTR_SPECIAL = re.compile('[&<>\r"\n\t]')
 # Most values need neither escaping nor cleaning: one search tells.
 _TEXT_WORK = re.compile(f"{_TEXT_SPECIAL.pattern}|{_NOT_XML_CHAR.pattern}")
 _ATTR_WORK = re.compile(f"{_ATTR_SPECIAL.pattern}|{_NOT_XML_CHAR.pattern}")
+# The ASCII characters a text holds as they are (tab, newline, and printable but & < >).
+_PLAIN_ASCII = bytes([9, 10, *(c for c in range(0x20, 0x80) if chr(c) not in "&<>")])
+
+
+def _text_needs_work(text: str) -> bool:
+    """Whether ``_escape_text`` would change ``text``. For ASCII (nearly every answer), deleting the
+    plain characters takes 0.26 µs where the search takes 3.7 µs, for a balance's 300 characters."""
+    if text.isascii():
+        return bool(text.encode("ascii").translate(None, _PLAIN_ASCII))
+    return _TEXT_WORK.search(text) is not None
 
 
 def _escape_text(text: str) -> str:
@@ -253,6 +303,8 @@ def to_json_value(node):
     ``status`` attribute becomes a key and each list an array under its plural key."""
     if node.__class__ is tuple:
         return node[1]
+    if node.__class__ is Row:
+        return dict(zip(node.names, node.texts))
     if not node.children:
         if node.attrs:
             return {**node.attrs, "value": node.text or ""} if node.text else dict(node.attrs)

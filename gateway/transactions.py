@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import operator
 import re
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_UP, Decimal, InvalidOperation
@@ -57,16 +58,30 @@ def open_campaign(account_id: str, campaign_id: str) -> Campaign:
     return campaign
 
 
-_CAMPAIGN_FIELDS = [f.name for f in Campaign._meta.sorted_fields]
-_CUSTOMER_FIELDS = [f.name for f in Customer._meta.sorted_fields]
-# The customer's stored balance in the campaign (all items), for customer_balance.
+# The stored balance of the customer in the campaign (all items), for customer_balance.
 _STORED = pw.fn.COALESCE(Membership.select(pw.fn.SUM(Membership.balance)).where(
     (Membership.customer == Customer.id) & (Membership.campaign == Campaign.id)), 0)
 
 
-def _campaign_and_customer(account_id: str, campaign_id: str, column: pw.Field, value: str, *extra):
+class _Columns(NamedTuple):
+    """The fields a statement reads of the campaign and of the customer (by name)."""
+
+    campaign: tuple[str, ...]
+    customer: tuple[str, ...]
+
+
+_WHOLE = _Columns(tuple(f.name for f in Campaign._meta.sorted_fields), tuple(f.name for f in Customer._meta.sorted_fields))
+# What a balance shows of its campaign and customer, and what deductions read of them: reading the
+# customer's whole row (passwords, addresses, custom fields) took a twentieth of a balance's throughput
+# as served (docs/performance.md).
+STANDING_COLUMNS = _Columns(("id", "account", "type", "name", "reward_ratio", "active"),
+                            ("id", "account", "code", "card_number"))
+
+
+def _campaign_and_customer(account_id: str, campaign_id: str, column: pw.Field, value: str, columns: _Columns, *extra):
     return (
-        Campaign.select(*Campaign._meta.sorted_fields, HAS_DEDUCTIONS, *Customer._meta.sorted_fields, *extra)
+        Campaign.select(*(Campaign._meta.fields[n] for n in columns.campaign), HAS_DEDUCTIONS,
+                        *(Customer._meta.fields[n] for n in columns.customer), *extra)
         .join(Customer, pw.JOIN.LEFT_OUTER, on=(Customer.account == account_id) & (column == value))
         .where((Campaign.id == campaign_id) & (Campaign.account == account_id))
         .tuples()
@@ -75,25 +90,33 @@ def _campaign_and_customer(account_id: str, campaign_id: str, column: pw.Field, 
 
 # Every record, redeem, delete and balance starts with its campaign and customer: one statement for
 # both (each statement is a read transaction of its own on SQLite), prepared by customer code or card.
-_BY = {
-    (name, with_stored): Prepared(lambda account_id, campaign_id, value, column=column, extra=extra:
-                                  _campaign_and_customer(account_id, campaign_id, column, value, *extra))
-    for name, column in (("code", Customer.code), ("card_number", Customer.card_number))
-    for with_stored, extra in ((False, ()), (True, (_STORED,)))
+# A balance also reads the stored balance and the last transactions in that same statement.
+_BY = (("code", Customer.code), ("card_number", Customer.card_number))
+_SUBJECTS_BY = {
+    name: Prepared(lambda account_id, campaign_id, value, column=column:
+                   _campaign_and_customer(account_id, campaign_id, column, value, _WHOLE))
+    for name, column in _BY
+}
+_STANDING_BY = {
+    name: Prepared(lambda account_id, campaign_id, value, limit, column=column:
+                   _campaign_and_customer(account_id, campaign_id, column, value, STANDING_COLUMNS, _STORED,
+                                          _history_array(account_id, limit)))
+    for name, column in _BY
 }
 
 
-def _campaign_and_customer_row(account_id: str, campaign_id: str, code: str, card_number: str | None,
-                               with_stored: bool = False) -> tuple[Campaign, Customer | None, tuple]:
+def _campaign_and_customer_row(statements: dict, columns: _Columns, account_id: str, campaign_id: str, code: str,
+                               card_number: str | None, *more) -> tuple[Campaign, Customer | None, tuple]:
     """The caller's campaign (active or not, else "Campaign not found"), the customer named by ``code``
-    or else ``card_number`` (None when there is none), and what follows them in the row."""
-    rows = _BY["code" if code else "card_number", with_stored](account_id, campaign_id, code or card_number)
+    or else ``card_number`` (None when there is none), both holding ``columns``, and what follows them
+    in the row."""
+    rows = statements["code" if code else "card_number"](account_id, campaign_id, code or card_number, *more)
     if not rows:
         raise NotFound(CAMPAIGN)
     row = rows[0]
-    n, m = len(_CAMPAIGN_FIELDS), len(_CUSTOMER_FIELDS)
-    campaign = as_model(Campaign, dict(zip(_CAMPAIGN_FIELDS, row[:n])), has_deductions=row[n])
-    customer = None if row[n + 1] is None else as_model(Customer, dict(zip(_CUSTOMER_FIELDS, row[n + 1:n + 1 + m])))
+    n, m = len(columns.campaign), len(columns.customer)
+    campaign = as_model(Campaign, dict(zip(columns.campaign, row[:n])), has_deductions=row[n])
+    customer = None if row[n + 1] is None else as_model(Customer, dict(zip(columns.customer, row[n + 1:n + 1 + m])))
     return campaign, customer, row[n + 1 + m:]
 
 
@@ -105,7 +128,7 @@ def subjects(account_id: str, campaign_id: str, code: str | None, card_number: s
     """
     if not code and not card_number:
         return open_campaign(account_id, campaign_id), find_customer(account_id, code, card_number)
-    campaign, customer, _ = _campaign_and_customer_row(account_id, campaign_id, code, card_number)
+    campaign, customer, _ = _campaign_and_customer_row(_SUBJECTS_BY, _WHOLE, account_id, campaign_id, code, card_number)
     if not campaign.active:
         raise LegacyError(CAMPAIGN_INACTIVE)
     if customer is None:
@@ -335,27 +358,59 @@ class Transaction(NamedTuple):
     user_name: str
 
 
-def _history(account_id: str, customer_id: int, campaign_id: str):
-    reversed_ids = LedgerEntry.select(LedgerEntry.reverses).where(
-        (LedgerEntry.customer == customer_id) & (LedgerEntry.campaign == campaign_id) & LedgerEntry.reverses.is_null(False)
-    )
+_REVERSAL = LedgerEntry.alias("reversal")
+
+
+def _history(account_id: str, customer_id, campaign_id):
+    # Per row, one probe of the reversals' unique index (NOT EXISTS), instead of first listing every
+    # reversal of the customer's campaign history (NOT IN), which reads each of its rows.
+    reversed_ = _REVERSAL.select(_REVERSAL.id).where(_REVERSAL.reverses == LedgerEntry.id)
     # A correlated subquery rather than a LEFT JOIN: SQLite plans the join as a scan of every user.
     user_name = User.select(pw.fn.NULLIF(User.name, "")).where((User.account == account_id) & (User.user_id == LedgerEntry.user_id))
     return (
         LedgerEntry.select(
             LedgerEntry.id, LedgerEntry.created, LedgerEntry.amount, LedgerEntry.authorization, LedgerEntry.item,
-            LedgerEntry.custom_fields, LedgerEntry.user_id, pw.fn.COALESCE(user_name, LedgerEntry.user_id),
+            LedgerEntry.custom_fields, LedgerEntry.user_id, pw.fn.COALESCE(user_name, LedgerEntry.user_id).alias("user_name"),
         )
         .where((LedgerEntry.customer == customer_id) & (LedgerEntry.campaign == campaign_id)
-               & (LedgerEntry.kind != "reversal") & LedgerEntry.id.not_in(reversed_ids))
+               & (LedgerEntry.kind != "reversal") & ~pw.fn.EXISTS(reversed_))
         .order_by(LedgerEntry.created.desc(), LedgerEntry.id.desc())
         .tuples()
     )
 
 
-# customer_balance shows the last N transactions on every call: prepared, user names joined in.
 _HISTORY = Prepared(_history)
 _LAST_IN_HISTORY = Prepared(lambda account_id, customer_id, campaign_id, limit: _history(account_id, customer_id, campaign_id).limit(limit))
+# What "all" is when a limit must be bound (LIMIT takes no negative number on PostgreSQL).
+_ALL = 2 ** 62
+
+
+def _history_array(account_id: str, limit):
+    """The last ``limit`` transactions of the customer and campaign of the enclosing row, as one JSON
+    array of arrays (the columns of ``Transaction``): a balance reads them in its one statement."""
+    rows = _history(account_id, Customer.id, Campaign.id).limit(limit).alias("history")
+    columns = [rows.c.id, rows.c.created, rows.c.amount, rows.c.authorization, rows.c.item, rows.c.custom_fields,
+               rows.c.user_id, rows.c.user_name]
+    if is_sqlite():
+        array = pw.fn.json_group_array(pw.fn.json_array(*columns))
+    else:
+        array = pw.fn.json_agg(pw.fn.json_build_array(*columns))
+    return pw.Select([rows], [array])
+
+
+def _transactions(array) -> list[Transaction]:
+    # SQLite answers the array as text, psycopg2 as Python lists (None when there is no row). An
+    # aggregate's order is not promised by either database: the rows are put in history order here.
+    rows = json.loads(array) if array.__class__ is str else array or []
+    fromisoformat = datetime.datetime.fromisoformat
+    for row in rows:
+        row[1] = fromisoformat(row[1])
+    history = list(map(Transaction._make, rows))
+    history.sort(key=_NEWEST_FIRST, reverse=True)
+    return history
+
+
+_NEWEST_FIRST = operator.itemgetter(1, 0)  # (created, id), as history() orders
 
 
 def history(account_id: str, customer: Customer, campaign: Campaign, limit: int | None) -> list[Transaction]:
@@ -368,31 +423,39 @@ def history(account_id: str, customer: Customer, campaign: Campaign, limit: int 
 
 
 class Standing(NamedTuple):
-    """A customer's available balance in one campaign, with the campaign and the customer."""
+    """A customer's available balance in one campaign, with the campaign and the customer (holding only
+    the fields ``STANDING_COLUMNS`` names) and the last transactions."""
 
     campaign: Campaign
     customer: Customer
     available: int
     items: dict[int, int]  # buy-X: item id -> purchases counted
+    history: list[Transaction]
 
 
-def standing(account_id: str, campaign_id: str, code: str | None, card_number: str | None) -> Standing:
-    """The caller's customer's balance in the caller's campaign, active or not, as of now.
+def standing(account_id: str, campaign_id: str, code: str | None, card_number: str | None,
+             history: int | None = 0) -> Standing:
+    """The caller's customer's balance in the caller's campaign, active or not, as of now, with the last
+    ``history`` transactions as ``history()`` gives them (None: all). The campaign and the customer hold
+    only the fields ``STANDING_COLUMNS`` names, as a peewee select of those columns gives them.
 
-    Errors as ``get_campaign`` then ``find_customer``. The campaign, the customer and the stored balance
-    come from one statement; a campaign with fees or depreciations, or buy-X, then has its deductions
-    and per-item counts computed through ``gateway.balances``.
+    Errors as ``get_campaign`` then ``find_customer``. The campaign, the customer, the stored balance
+    and the transactions come from one statement; a campaign with fees or depreciations, or buy-X, then
+    has its deductions and per-item counts computed through ``gateway.balances``.
     """
     if not code and not card_number:
         get_campaign(account_id, campaign_id, active_only=False)  # "Campaign not found" comes first
         find_customer(account_id, code, card_number)  # raises: no code nor card number
-    campaign, customer, (stored,) = _campaign_and_customer_row(account_id, campaign_id, code, card_number, with_stored=True)
+    limit = _ALL if history is None else history
+    campaign, customer, (stored, array) = _campaign_and_customer_row(
+        _STANDING_BY, STANDING_COLUMNS, account_id, campaign_id, code, card_number, limit)
     if customer is None:
         raise NotFound(customers.CUSTOMER)
+    entries = _transactions(array)
     if not campaign.has_deductions and campaign.type != BUYX:
-        return Standing(campaign, customer, max(0, stored), {})
+        return Standing(campaign, customer, max(0, stored), {}, entries)
     holding = balances.holdings(customer, [campaign])[campaign.id]
-    return Standing(campaign, customer, holding.available, holding.items)
+    return Standing(campaign, customer, holding.available, holding.items, entries)
 
 
 __all__ = ["Receipt", "Standing", "delete", "find_customer", "history", "open_campaign", "record", "redeem", "standing"]

@@ -2,7 +2,8 @@
 
 A tree is a list of children of ``<response>``. Each child is an ``E`` (an element: a tag, attributes,
 and either text or children), a leaf (a plain ``(tag, text)`` tuple: an element with text only, by
-far the most common node, so the cheapest to build and to write) or an ``Items`` (an explicit list).
+far the most common node, so the cheapest to build and to write), a ``Row`` (an element whose
+children are all leaves, their names shared by every row of a list) or an ``Items`` (an explicit list).
 Lists are explicit so that XML can keep the legacy shape (``<rewards><reward>…`` wrapped, or
 ``<customer>`` repeated bare under ``<response>``) while JSON always gets an array under the plural
 key, for zero, one or many items.
@@ -11,8 +12,9 @@ Handlers never format for a wire: they build these nodes, and the renderers do t
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 
 @dataclass(slots=True)
@@ -34,6 +36,24 @@ class Items:
     plural: str
     items: Iterable[E]
     wrapped: bool = True
+
+
+class Row(NamedTuple):
+    """``<tag>`` holding one leaf per name: ``names[i]`` with ``texts[i]`` (a str; "" is an empty element).
+
+    The same as ``E(tag, list(zip(names, texts)))`` in every format, for the records answered by the
+    dozen or by the thousand (a history, a report's rows): a list of them shares one ``names`` tuple,
+    and renderers write each row in one step instead of one per value. Names must be distinct.
+    """
+
+    tag: str
+    names: tuple[str, ...]
+    texts: tuple[str, ...]
+
+
+#: ``new_row((tag, names, texts))`` is ``Row(tag, names, texts)`` built without a Python-level call,
+#: for code that builds rows by the thousand.
+new_row = functools.partial(tuple.__new__, Row)
 
 
 def el(tag: str, *children: Any, status: str | None = None, **fields: Any) -> E:
@@ -74,6 +94,8 @@ def to_plain(nodes: list) -> list:
     for node in nodes:
         if node.__class__ is tuple:
             out.append(["T", node[0], node[1]])
+        elif node.__class__ is Row:
+            out.append(["R", node.tag, list(node.names), list(node.texts)])
         elif isinstance(node, Items):
             out.append(["L", node.plural, node.wrapped, to_plain(list(node.items))])
         else:
@@ -86,6 +108,8 @@ def from_plain(data: list) -> list:
     for node in data:
         if node[0] == "T":
             out.append((node[1], node[2]))
+        elif node[0] == "R":
+            out.append(Row(node[1], tuple(node[2]), tuple(node[3])))
         elif node[0] == "L":
             out.append(Items(node[1], from_plain(node[3]), node[2]))
         else:

@@ -5,6 +5,7 @@ in cents. Everything is stored as an integer number of units, so sums are exact 
 """
 from __future__ import annotations
 
+import functools
 from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 
 POINTS, GIFTCARD, EVENTS, EARNED, BUYX = "points", "giftcard", "events", "earned", "buyx"
@@ -31,8 +32,17 @@ def money_to_cents(value: Decimal) -> int:
 def format_units(units: int, campaign_type: str) -> str:
     """Stored integer units -> the text clients see (``"1250"`` points, ``"12.50"`` on a gift card)."""
     places = scale(campaign_type)
-    if places == 0:
-        return str(units)
+    return str(units) if places == 0 else _format_scaled(units, places)
+
+
+def formatter(campaign_type: str):
+    """``format_units`` for one campaign type, as a function of the units alone (``str`` for points)."""
+    if scale(campaign_type) == 0:
+        return str
+    return functools.partial(_format_scaled, places=scale(campaign_type))
+
+
+def _format_scaled(units: int, places: int) -> str:
     return str((Decimal(units) / (10**places)).quantize(Decimal(1).scaleb(-places)))
 
 

@@ -308,9 +308,13 @@ def test_a_balance_read_in_one_statement_equals_the_general_path(api):
         campaign = campaigns.get_campaign("shop", cid, active_only=False)
         customer = domain.find_customer("shop", code, card)
         holding = balances.holdings(customer, [campaign])[cid]
-        assert fast.campaign.__data__ == campaign.__data__
-        assert fast.customer.__data__ == customer.__data__
+        wanted = domain.STANDING_COLUMNS
+        assert fast.campaign.__data__ == {name: campaign.__data__[name] for name in wanted.campaign}
+        assert fast.customer.__data__ == {name: customer.__data__[name] for name in wanted.customer}
+        assert fast.campaign.has_deductions == (cid == fees)
         assert (fast.available, fast.items) == (holding.available, holding.items)
+        for limit in (None, 0, 1, 5):
+            assert domain.standing("shop", cid, code, card, history=limit).history == domain.history("shop", customer, campaign, limit)
     assert fast.available < 200  # the fees campaign: deductions applied
     with pytest.raises(Exception, match="Missing required field: code"):
         domain.standing("shop", cid, None, None)
@@ -343,3 +347,45 @@ def test_the_campaign_and_customer_read_in_one_statement_equal_the_separate_read
     api.ok("campaign_deactivate", campaign_id=cid)
     with pytest.raises(Exception, match="Campaign is deactivated"):
         domain.subjects("shop", cid, "nobody", None)  # the campaign's refusal comes first
+
+
+def test_a_balance_reads_its_history_in_the_same_statement_as_history_does(api):
+    # standing() aggregates the history into one JSON array inside its statement (SQLite: text, whose
+    # order the aggregate does not promise; PostgreSQL: lists from the driver). It must give exactly
+    # what history() reads on its own: deleted and reversing rows left out, user names or ids, items,
+    # custom fields, authorizations, newest first with ties broken by id, for every limit.
+    from gateway import transactions as domain
+    from gateway.models import Item
+
+    User.update(name="Till Three").where(User.user_id == "clerk").execute()
+    points = api.ok("campaign_new", action="campaign", campaign_type="points", campaign_name="H")["campaign"]["id"]
+    buyx = api.ok("campaign_new", action="campaign", campaign_type="buyx", campaign_name="X")["campaign"]["id"]
+    coffee = Item.create(campaign=buyx, reward_level=3, description="Coffee")
+    api.ok("record_customer", customer_action="new", code="H1", card_number="5001")
+    api.ok("record_customer", customer_action="new", code="H2")
+    ids = []
+    for n in range(12):
+        who = api.staff() if n % 3 else api
+        ids.append(who.ok("record_activity", campaign_id=points, code="H1", amount=f"{n + 1}.25",
+                          authorization=f"A&<{n}>" if n % 4 == 0 else "", custom_field_1="Store \u00e9" if n == 5 else "",
+                          )["receipt"]["transaction_id"])
+        api.ok("record_activity", campaign_id=buyx, code="H1", service_product=coffee.id)
+    api.ok("redeem", campaign_id=points, code="H1", custom_points_redeem="30")
+    for deleted in ids[2], ids[7]:
+        api.ok("transaction_delete", campaign_id=points, code="H1", transaction_id=deleted)
+    same = dt.datetime(2026, 1, 2, 3, 4, 5, 600000)
+    LedgerEntry.update(created=same).where(LedgerEntry.id.in_([int(i) for i in ids[8:11]])).execute()
+    LedgerEntry.update(created=dt.datetime(2026, 1, 2, 3, 4, 5)).where(LedgerEntry.id == int(ids[3])).execute()
+
+    for cid, code, card in ((points, "H1", None), (points, None, "5001"), (buyx, "H1", None), (points, "H2", None)):
+        campaign = campaigns.get_campaign("shop", cid, active_only=False)
+        customer = domain.find_customer("shop", code, card)
+        whole = domain.history("shop", customer, campaign, None)
+        for limit in (None, 0, 1, 3, 9, 100):
+            got = domain.standing("shop", cid, code, card, history=limit).history
+            assert got == domain.history("shop", customer, campaign, limit)
+            assert got == whole[:limit]
+    assert len(whole) == 0 and len(domain.history("shop", domain.find_customer("shop", "H1", None),
+                                                  campaigns.get_campaign("shop", points), None)) == 11
+    shown = {e.user_name for e in domain.standing("shop", points, "H1", None, history=None).history}
+    assert shown == {"mgr", "Till Three"}

@@ -12,8 +12,8 @@ from ..errors import MISSING_FIELD
 from ..ledger import INSUFFICIENT
 from ..models import Item
 from ..registry import call, registry
-from ..tree import NO_ATTRS, E, Items, el, leaves
-from ..units import BUYX, format_units
+from ..tree import NO_ATTRS, E, Items, el, leaves, new_row
+from ..units import BUYX, format_units, formatter
 
 def _stamp(when) -> str:
     # "YYYY-MM-DD HH:MM:SS": isoformat is a third of strftime's cost, ten times per balance call.
@@ -77,23 +77,30 @@ def transaction_delete(data: dict, caller) -> list:
                code=customer.code, balance=format_units(balance, campaign.type))]
 
 
-def transaction_node(entry: domain.Transaction, campaign_type: str) -> E:
-    # Leaves written out rather than through el(): up to a customer's whole history, on every balance.
-    # user_name and authorization are never NULL (COALESCE and a column default).
-    node = E("transaction", [
-        ("id", str(entry.id)),
-        ("date", _stamp(entry.created)),
-        ("user_name", entry.user_name),
-        ("amount", format_units(abs(entry.amount), campaign_type)),
-        ("authorization", entry.authorization),
-        ("redeemed", "Y" if entry.amount < 0 else "N"),
-    ], None, NO_ATTRS)
-    if entry.item:
-        node.children += leaves(item_id=entry.item)
-    if entry.custom_fields and entry.custom_fields != "{}":
-        for name, value in sorted(json.loads(entry.custom_fields).items()):
-            node.children.append(E(name, [], value))
-    return node
+_TRANSACTION = ("id", "date", "user_name", "amount", "authorization", "redeemed")
+
+
+def transaction_nodes(entries: list[domain.Transaction], campaign_type: str) -> list:
+    """One node per history row. Up to a customer's whole history, on every balance: a plain row is a
+    ``Row`` built in this loop, without a call per value; one with an item or custom fields is an
+    element. user_name and authorization are never NULL (COALESCE and a column default)."""
+    amount_text = formatter(campaign_type)
+    nodes: list = []
+    append = nodes.append
+    for id_, created, amount, authorization, item, custom_fields, _user_id, user_name in entries:
+        texts = (str(id_), created.isoformat(" ", "seconds"), user_name,
+                 amount_text(-amount if amount < 0 else amount), authorization, "Y" if amount < 0 else "N")
+        if not item and (not custom_fields or custom_fields == "{}"):
+            append(new_row(("transaction", _TRANSACTION, texts)))
+            continue
+        node = E("transaction", list(zip(_TRANSACTION, texts)), None, NO_ATTRS)
+        if item:
+            node.children += leaves(item_id=item)
+        if custom_fields and custom_fields != "{}":
+            for name, value in sorted(json.loads(custom_fields).items()):
+                node.children.append(E(name, [], value))
+        append(node)
+    return nodes
 
 
 @call("customer_balance", schema=s.CustomerBalance,
@@ -102,10 +109,9 @@ def transaction_node(entry: domain.Transaction, campaign_type: str) -> E:
 def customer_balance(data: dict, caller) -> list:
     """A customer's available balance in one campaign and its transactions, newest first
     (``transactions_number``: 0 none, N the last N, absent all)."""
-    campaign, customer, available, items = domain.standing(
-        caller.account_id, data["campaign_id"], data.get("code"), data.get("card_number"))
-    limit = data.get("transactions_number")
-    entries = domain.history(caller.account_id, customer, campaign, limit) if limit != 0 else []
+    campaign, customer, available, items, entries = domain.standing(
+        caller.account_id, data["campaign_id"], data.get("code"), data.get("card_number"),
+        history=data.get("transactions_number"))
     node = el("customer", code=customer.code, card_number=customer.card_number,
               balance=format_units(available, campaign.type))
     if campaign.type == BUYX:
@@ -114,7 +120,7 @@ def customer_balance(data: dict, caller) -> list:
                free_items=items.get(i.id, 0) // max(1, i.reward_level))
             for i in Item.select().where(Item.campaign == campaign.id).order_by(Item.id)
         ]))
-    node.children.append(Items("transactions", [transaction_node(e, campaign.type) for e in entries]))
+    node.children.append(Items("transactions", transaction_nodes(entries, campaign.type)))
     top = el("campaign", campaign_id=campaign.id, campaign_name=campaign.name, campaign_type=campaign.type,
              reward_ratio=campaign.reward_ratio)
     top.children.append(node)
