@@ -27,7 +27,7 @@ if unknown:
 
 if "validation" in ABLATE:
     class _PassThrough:
-        def load(self, form: dict) -> dict:
+        def load_form(self, form: dict) -> dict:
             return dict(form)
 
     views._schema = lambda schema_class: _PassThrough()

@@ -9,5 +9,6 @@ from . import db
 def init_app(app: Flask) -> None:
     # Seconds between background WAL checkpoints on SQLite (db.Checkpointer); 0 turns them off.
     interval = float(app.config.get("CHECKPOINT_INTERVAL", db.CHECKPOINT_INTERVAL))
-    db.bind(app.config["DATABASE_URL"], checkpoint_interval=interval)
+    db.bind(app.config["DATABASE_URL"], checkpoint_interval=interval,
+            mmap_size=int(app.config.get("MMAP_SIZE", db.MMAP_SIZE)))
     app.before_request(db.ensure_connection)

@@ -98,7 +98,7 @@ def _dispatch(form: dict[str, str], fmt: OutputFormat) -> Response:
     call = registry.resolve(form)
     authorize(caller, call.permission)
     try:
-        data = _schema(call.schema).load(form)
+        data = _schema(call.schema).load_form(form)
     except ValidationError as exc:
         raise LegacyError(*messages_of(exc)) from None
     if not call.writes:

@@ -36,3 +36,16 @@ def test_a_dropped_postgresql_connection_is_replaced(api, backend):
     assert first.get_json()["status"] == "success" or first.get_json()["error"].startswith("The server is busy")
     api.ok("campaigns_list")
     assert db.database.execute_sql("SELECT pg_backend_pid()").fetchone()[0] != pid
+
+
+@pytest.mark.parametrize("setting, expected", [(None, db.MMAP_SIZE), ("0", 0), ("1048576", 1048576)])
+def test_sqlite_files_are_read_through_mmap_unless_turned_off(tmp_path, monkeypatch, setting, expected):
+    from gateway import create_app
+
+    if setting is not None:
+        monkeypatch.setenv("REWARDGATE_MMAP_SIZE", setting)
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/m.db", "CHECKPOINT_INTERVAL": 0})
+    with app.app_context():
+        db.ensure_connection()
+        assert db.database.execute_sql("PRAGMA mmap_size").fetchone()[0] == expected
+        db.database.close()
