@@ -162,7 +162,8 @@ def post(url: str, body: str) -> str:
 
 
 @contextlib.contextmanager
-def gunicorn(database_url: str, log_path: Path, app: str = "bench.bench_app:app", extra_env: dict | None = None):
+def gunicorn(database_url: str, log_path: Path, app: str = "bench.bench_app:app", extra_env: dict | None = None,
+             root: Path = ROOT):
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "REWARDGATE_BIND": f"127.0.0.1:{port}",
            "REWARDGATE_WORKERS": str(WORKERS), **(extra_env or {})}
@@ -170,7 +171,7 @@ def gunicorn(database_url: str, log_path: Path, app: str = "bench.bench_app:app"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", app],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
         base = f"http://127.0.0.1:{port}"
         try:
