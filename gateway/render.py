@@ -211,13 +211,8 @@ def _write_xml(node, level: int, out: list, texts: list | None = None) -> None:
                 else:
                     texts.append(value)
                 out.append(f"<{name}>{value}</{name}>")
-            elif kind is Row:  # _write_row, inlined: a history or report writes one per record
-                values = kid.texts
-                if texts is None:
-                    values = [_escape_text(value) for value in values]
-                else:
-                    texts += values
-                out.append(_row_template(kid.tag, kid.names, level + 1, tuple(map(bool, values))).format(*values))
+            elif kind is Row:
+                _write_row(kid, level + 1, out, texts)
             else:
                 _write_xml(kid, level + 1, out, texts)
         if not first:

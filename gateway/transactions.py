@@ -414,7 +414,10 @@ _NEWEST_FIRST = operator.itemgetter(1, 0)  # (created, id), as history() orders
 
 
 def history(account_id: str, customer: Customer, campaign: Campaign, limit: int | None) -> list[Transaction]:
-    """Live transactions (neither deleted nor reversals), newest first; ``limit`` None means all."""
+    """Live transactions (neither deleted nor reversals), newest first; ``limit`` None means all.
+
+    ``standing`` reads the same rows inside its own statement (tests/test_performance.py holds the two
+    equal); this is the read for a history without a balance."""
     if limit is None:
         rows = _HISTORY(account_id, customer.id, campaign.id)
     else:
