@@ -70,12 +70,14 @@ class _Columns(NamedTuple):
     customer: tuple[str, ...]
 
 
-_WHOLE = _Columns(tuple(f.name for f in Campaign._meta.sorted_fields), tuple(f.name for f in Customer._meta.sorted_fields))
-# What a balance shows of its campaign and customer, and what deductions read of them: reading the
-# customer's whole row (passwords, addresses, custom fields) took a twentieth of a balance's throughput
-# as served (docs/performance.md).
-STANDING_COLUMNS = _Columns(("id", "account", "type", "name", "reward_ratio", "active"),
-                            ("id", "account", "code", "card_number"))
+# What transactions and balances use of a customer (ledger rows, receipts, deductions): reading the
+# customer's whole row (password and PIN hashes, address, custom fields) took a twentieth of a balance's
+# throughput as served (docs/performance.md).
+_CUSTOMER_IN_TRANSACTIONS = ("id", "account", "code", "card_number")
+# record, redeem and delete: the whole campaign (its type, ratios, state).
+SUBJECT_COLUMNS = _Columns(tuple(f.name for f in Campaign._meta.sorted_fields), _CUSTOMER_IN_TRANSACTIONS)
+# What a balance shows of its campaign, and what deductions read of it.
+STANDING_COLUMNS = _Columns(("id", "account", "type", "name", "reward_ratio", "active"), _CUSTOMER_IN_TRANSACTIONS)
 
 
 def _campaign_and_customer(account_id: str, campaign_id: str, column: pw.Field, value: str, columns: _Columns, *extra):
@@ -94,7 +96,7 @@ def _campaign_and_customer(account_id: str, campaign_id: str, column: pw.Field, 
 _BY = (("code", Customer.code), ("card_number", Customer.card_number))
 _SUBJECTS_BY = {
     name: Prepared(lambda account_id, campaign_id, value, column=column:
-                   _campaign_and_customer(account_id, campaign_id, column, value, _WHOLE))
+                   _campaign_and_customer(account_id, campaign_id, column, value, SUBJECT_COLUMNS))
     for name, column in _BY
 }
 _STANDING_BY = {
@@ -121,14 +123,15 @@ def _campaign_and_customer_row(statements: dict, columns: _Columns, account_id: 
 
 
 def subjects(account_id: str, campaign_id: str, code: str | None, card_number: str | None) -> tuple[Campaign, Customer]:
-    """The caller's open campaign and the customer a transaction names, read in one statement.
+    """The caller's open campaign and the customer a transaction names, read in one statement; the
+    customer holds only the fields ``SUBJECT_COLUMNS`` names (what ledger rows and receipts use).
 
     Errors, in this order, as ``open_campaign`` then ``find_customer``: "Campaign not found", the
     campaign is deactivated, no code nor card number, "Customer not found".
     """
     if not code and not card_number:
         return open_campaign(account_id, campaign_id), find_customer(account_id, code, card_number)
-    campaign, customer, _ = _campaign_and_customer_row(_SUBJECTS_BY, _WHOLE, account_id, campaign_id, code, card_number)
+    campaign, customer, _ = _campaign_and_customer_row(_SUBJECTS_BY, SUBJECT_COLUMNS, account_id, campaign_id, code, card_number)
     if not campaign.active:
         raise LegacyError(CAMPAIGN_INACTIVE)
     if customer is None:
