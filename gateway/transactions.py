@@ -105,14 +105,15 @@ _STANDING_BY = {
                                           _history_array(account_id, limit)))
     for name, column in _BY
 }
+_STATEMENTS = {SUBJECT_COLUMNS: _SUBJECTS_BY, STANDING_COLUMNS: _STANDING_BY}
 
 
-def _campaign_and_customer_row(statements: dict, columns: _Columns, account_id: str, campaign_id: str, code: str,
+def _campaign_and_customer_row(columns: _Columns, account_id: str, campaign_id: str, code: str,
                                card_number: str | None, *more) -> tuple[Campaign, Customer | None, tuple]:
     """The caller's campaign (active or not, else "Campaign not found"), the customer named by ``code``
     or else ``card_number`` (None when there is none), both holding ``columns``, and what follows them
     in the row."""
-    rows = statements["code" if code else "card_number"](account_id, campaign_id, code or card_number, *more)
+    rows = _STATEMENTS[columns]["code" if code else "card_number"](account_id, campaign_id, code or card_number, *more)
     if not rows:
         raise NotFound(CAMPAIGN)
     row = rows[0]
@@ -131,7 +132,7 @@ def subjects(account_id: str, campaign_id: str, code: str | None, card_number: s
     """
     if not code and not card_number:
         return open_campaign(account_id, campaign_id), find_customer(account_id, code, card_number)
-    campaign, customer, _ = _campaign_and_customer_row(_SUBJECTS_BY, SUBJECT_COLUMNS, account_id, campaign_id, code, card_number)
+    campaign, customer, _ = _campaign_and_customer_row(SUBJECT_COLUMNS, account_id, campaign_id, code, card_number)
     if not campaign.active:
         raise LegacyError(CAMPAIGN_INACTIVE)
     if customer is None:
@@ -454,7 +455,7 @@ def standing(account_id: str, campaign_id: str, code: str | None, card_number: s
         find_customer(account_id, code, card_number)  # raises: no code nor card number
     limit = _ALL if history is None else history
     campaign, customer, (stored, array) = _campaign_and_customer_row(
-        _STANDING_BY, STANDING_COLUMNS, account_id, campaign_id, code, card_number, limit)
+        STANDING_COLUMNS, account_id, campaign_id, code, card_number, limit)
     if customer is None:
         raise NotFound(customers.CUSTOMER)
     entries = _transactions(array)
