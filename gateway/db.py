@@ -80,6 +80,10 @@ def open_database(url: str, checkpoint_interval: float = CHECKPOINT_INTERVAL, mm
     raise ValueError(f"Unsupported DATABASE_URL scheme {scheme!r}: use sqlite:///path or postgresql://...")
 
 
+class _ConnectionState(peewee._ConnectionLocal):
+    unmapped = False  # this thread's connection has its mmap turned off (SqliteDatabase.unmap_for_writes)
+
+
 class SqliteDatabase(peewee.SqliteDatabase):
     """peewee's SQLite database, with this process's ``Checkpointer`` running while it has a connection open.
 
@@ -91,13 +95,16 @@ class SqliteDatabase(peewee.SqliteDatabase):
 
     def __init__(self, database, *args, checkpoint_interval: float = 0.0, **kwargs):
         self.checkpoint_interval = checkpoint_interval
+        self.map_bytes = int(dict(kwargs.get("pragmas") or {}).get("mmap_size", 0))
         self._checkpointer: Checkpointer | None = None
         self._open_connections = (os.getpid(), 0)
         self._checkpointer_lock = threading.Lock()
         super().__init__(database, *args, **kwargs)
+        self._state = _ConnectionState()
 
     def _connect(self):
         conn = super()._connect()
+        self._state.unmapped = False  # the connection starts with the pragmas' mmap_size
         if self.checkpoint_interval > 0:
             with self._checkpointer_lock:
                 pid, count = self._open_connections
@@ -109,6 +116,7 @@ class SqliteDatabase(peewee.SqliteDatabase):
         return conn
 
     def _close(self, conn):
+        self._state.unmapped = False
         try:
             super()._close(conn)
         finally:
@@ -121,6 +129,8 @@ class SqliteDatabase(peewee.SqliteDatabase):
                     self.stop_checkpointer()
 
     def execute_sql(self, sql, params=None):
+        if self._state.unmapped and sql.startswith("SELECT") and not self._state.conn.in_transaction:
+            self._set_mmap(self.map_bytes)  # a read on its own: through the map again (unmap_for_writes)
         cursor = super().execute_sql(sql, params)
         topics = written_topics(sql)
         if topics:
@@ -130,6 +140,24 @@ class SqliteDatabase(peewee.SqliteDatabase):
             else:
                 self.changes.mark(topics)
         return cursor
+
+    def unmap_for_writes(self) -> None:
+        """Read this connection's pages with read() until its next read outside a write transaction.
+
+        Why: SQLite throws away a connection's whole mapping of the file (munmap, then mmap and a page
+        fault per page touched) whenever it starts a transaction after another connection has written,
+        which, with several workers writing, is every write. That cost more than the map saves a writer
+        (record_activity, 1,000,000 rows: docs/performance.md). Reads keep the map, whose gain is on
+        reads; a worker that alternates reads and writes switches at most once per change of kind, and
+        each switch costs what the remap it replaces did.
+        """
+        if self.map_bytes and not self._state.unmapped:
+            self.connection()  # connects if needed, applying the pragmas
+            self._set_mmap(0)
+
+    def _set_mmap(self, size: int) -> None:
+        self._state.conn.execute(f"PRAGMA mmap_size={int(size)}").fetchall()
+        self._state.unmapped = size == 0
 
     def commit(self):
         super().commit()
@@ -309,8 +337,10 @@ def write_transaction():
         with database.atomic():
             yield
         return
-    with _writer_turn(), database.atomic("IMMEDIATE"):
-        yield
+    with _writer_turn():
+        database.obj.unmap_for_writes()
+        with database.atomic("IMMEDIATE"):
+            yield
 
 
 _writer_files: dict[str, int] = {}

@@ -49,3 +49,59 @@ def test_sqlite_files_are_read_through_mmap_unless_turned_off(tmp_path, monkeypa
         db.ensure_connection()
         assert db.database.execute_sql("PRAGMA mmap_size").fetchone()[0] == expected
         db.database.close()
+
+
+def _mapped(path) -> bool:
+    """Whether this process maps ``path`` (SQLite's mmap of the database file)."""
+    with open("/proc/self/maps") as maps:
+        return any(line.rstrip().endswith(str(path)) for line in maps)
+
+
+def _mmap_pragma() -> int:
+    return db.database.obj._state.conn.execute("PRAGMA mmap_size").fetchone()[0]
+
+
+def test_writes_read_the_file_without_the_map_and_the_next_read_maps_it_again(tmp_path):
+    # SQLite drops a connection's whole map whenever another connection has written since its last
+    # transaction; writes therefore leave the map off, and reads on their own turn it back on.
+    path = tmp_path / "w.db"
+    db.bind(f"sqlite:///{path}", checkpoint_interval=0)
+    try:
+        db.create_tables()
+        from gateway.models import Account
+
+        assert db.database.execute_sql("SELECT count(*) FROM account").fetchone()[0] == 0
+        assert _mapped(path) and _mmap_pragma() == db.MMAP_SIZE
+        for n in range(2):
+            with db.write_transaction():
+                assert not _mapped(path) and _mmap_pragma() == 0
+                Account.create(id=f"a{n}", name="Shop")
+                assert db.database.execute_sql("SELECT count(*) FROM account").fetchone()[0] == n + 1
+                assert not _mapped(path)
+            assert not _mapped(path) and _mmap_pragma() == 0
+        assert [a.id for a in Account.select().order_by(Account.id)] == ["a0", "a1"]
+        # (SQLite maps the file again at the first page it does not hold in its cache)
+        assert _mmap_pragma() == db.MMAP_SIZE
+        # A new connection starts mapped, whatever the previous one was left at.
+        with db.write_transaction():
+            Account.create(id="a2", name="Shop")
+        db.database.close()
+        assert db.database.execute_sql("SELECT count(*) FROM account").fetchone()[0] == 3
+        assert _mmap_pragma() == db.MMAP_SIZE
+    finally:
+        db.database.close()
+
+
+def test_with_mmap_turned_off_writes_and_reads_leave_it_off(tmp_path):
+    path = tmp_path / "off.db"
+    db.bind(f"sqlite:///{path}", checkpoint_interval=0, mmap_size=0)
+    try:
+        db.create_tables()
+        from gateway.models import Account
+
+        with db.write_transaction():
+            Account.create(id="a", name="Shop")
+        assert Account.select().count() == 1
+        assert _mmap_pragma() == 0 and not _mapped(path)
+    finally:
+        db.database.close()

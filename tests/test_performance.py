@@ -390,3 +390,29 @@ def test_a_balance_reads_its_history_in_the_same_statement_as_history_does(api):
                                                   campaigns.get_campaign("shop", points), None)) == 11
     shown = {e.user_name for e in domain.standing("shop", points, "H1", None, history=None).history}
     assert shown == {"mgr", "Till Three"}
+
+
+def test_a_served_worker_freezes_what_it_loaded_and_still_answers(tmp_path):
+    # gunicorn.conf.py's post_worker_init, run as gunicorn runs it (after the app is loaded): the
+    # long-lived objects leave the garbage collector's scans, and requests work as before.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    script = (
+        "import gc, runpy\n"
+        "conf = runpy.run_path('gunicorn.conf.py')\n"
+        "from app import app\n"
+        "before = gc.get_freeze_count()\n"
+        "conf['post_worker_init'](None)\n"
+        "frozen = gc.get_freeze_count()\n"
+        "assert before == 0 and frozen > 10000, (before, frozen)\n"
+        "answer = app.test_client().post('/', data={'type': 'campaigns_list'})\n"
+        "assert answer.status_code == 200 and b'status=\"error\"' in answer.data, answer.data\n"
+        "print('frozen', frozen)\n"
+    )
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/frozen.db"}
+    done = subprocess.run([sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("frozen ")
