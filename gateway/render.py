@@ -5,7 +5,6 @@ socket without ever being held in memory; a small answer is one chunk.
 """
 from __future__ import annotations
 
-import functools
 import json
 import re
 from dataclasses import dataclass
@@ -223,17 +222,30 @@ def _write_xml(node, level: int, out: list, texts: list | None = None) -> None:
 
 
 def _write_row(row: Row, level: int, out: list, texts: list | None) -> None:
-    """A ``Row`` as ``_write_xml`` writes the equivalent element, in one ``str.format`` instead of a
-    step per value."""
+    """A ``Row`` as ``_write_xml`` writes the equivalent element, in one %-formatting of a template
+    instead of a step per value."""
     values = row.texts
     if texts is None:
-        values = [_escape_text(value) for value in values]
+        values = tuple([_escape_text(value) for value in values])
     else:
         texts += values
-    out.append(_row_template(row.tag, row.names, level, tuple(map(bool, values))).format(*values))
+    filled = tuple(map(bool, values))
+    # Keyed by the names' identity (a list's rows share one tuple) rather than their hash, which a
+    # tuple does not keep; the entry holds the names, so their id cannot be reused while it is here.
+    key = (row.tag, id(row.names), level, filled)
+    entry = _ROW_TEMPLATES.get(key)
+    if entry is None or entry[0] is not row.names:
+        if len(_ROW_TEMPLATES) >= 4096:
+            _ROW_TEMPLATES.clear()
+        template = _row_template(row.tag, row.names, level, filled)
+        entry = _ROW_TEMPLATES[key] = (row.names, template.format(*["%s"] * len(values)))
+    # The template has a %s for each non-empty text only: names cannot hold "%".
+    out.append(entry[1] % tuple(filter(None, values)))
 
 
-@functools.lru_cache(maxsize=4096)
+_ROW_TEMPLATES: dict[tuple, tuple[tuple[str, ...], str]] = {}
+
+
 def _row_template(tag: str, names: tuple[str, ...], level: int, filled: tuple[bool, ...]) -> str:
     """The template a Row of these names is written with at ``level``, ``filled`` telling which texts
     are not empty (an empty one is written ``<name/>``); names are checked once per shape."""

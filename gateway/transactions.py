@@ -18,6 +18,7 @@ taken as of now (``gateway.deductions``), enforced by ``ledger.post(minimum=dedu
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import operator
 import re
@@ -409,12 +410,14 @@ def _transactions(array) -> list[Transaction]:
     fromisoformat = datetime.datetime.fromisoformat
     for row in rows:
         row[1] = fromisoformat(row[1])
-    history = list(map(Transaction._make, rows))
+    history = list(map(_new_transaction, rows))
     history.sort(key=_NEWEST_FIRST, reverse=True)
     return history
 
 
 _NEWEST_FIRST = operator.itemgetter(1, 0)  # (created, id), as history() orders
+# Transaction._make without its length check: the statement's array holds exactly its columns.
+_new_transaction = functools.partial(tuple.__new__, Transaction)
 
 
 def history(account_id: str, customer: Customer, campaign: Campaign, limit: int | None) -> list[Transaction]:

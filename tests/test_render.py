@@ -270,7 +270,9 @@ def test_a_broken_database_gives_an_error_envelope_and_jsonp_still_gets_200(api)
 
 ROW_NAMES = ("id", "date", "note", "empty")
 ROW_TEXTS = [("1", "2026-01-02 03:04:05", "plain", ""), ("2", "", "&<>\r\x00 \u00e9\u2028", "x"),
-             ("", "", "", ""), ("3", "d", "tab\there\nnewline", "\U0001f600")]
+             ("", "", "", ""), ("3", "d", "tab\there\nnewline", "\U0001f600"),
+             # every text filled (the %-template path), with what % and format() would read
+             ("4", "100% {0} %s", "<b>&amp;</b>", "%%")]
 
 
 def as_rows(lazy: bool = False) -> list:
@@ -304,7 +306,9 @@ def test_a_row_is_answered_as_the_element_it_stands_for(fmt, lazy):
     assert rows == body(render(fmt, "success", as_elements(lazy)))
     if fmt.kind == "xml":
         root = etree.fromstring(rows)
-        assert [e.findtext("note") for e in root.find("top")] == ["plain", "&<>\r\ufffd \u00e9\u2028", "", "tab\there\nnewline"]
+        assert [e.findtext("note") for e in root.find("top")] == ["plain", "&<>\r\ufffd \u00e9\u2028", "", "tab\there\nnewline",
+                                                            "<b>&amp;</b>"]
+        assert root.find("top")[-1].findtext("date") == "100% {0} %s"
 
 
 def test_rows_survive_the_idempotency_store_and_refuse_repeated_names():
