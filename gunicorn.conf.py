@@ -19,8 +19,8 @@ accesslog = os.environ.get("REWARDGATE_ACCESS_LOG")  # off by default: query str
 def post_worker_init(worker):
     # Everything the worker has built by now (modules, the Flask app, models, schemas: ~44,000 objects)
     # lives as long as the worker. Frozen, the cyclic garbage collector stops re-scanning it at every
-    # older-generation collection: ~10 µs per request in-process, about a tenth of what a balance adds
-    # to the bare route (docs/performance.md, "Fifth pass").
+    # older-generation collection: ~10 µs per request in-process, a twentieth of a balance's own work
+    # (docs/performance.md, "Fifth pass").
     import gc
 
     gc.collect()

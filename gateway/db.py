@@ -397,16 +397,10 @@ def ensure_connection() -> None:
 
 
 def create_tables() -> None:
-    """Create what is missing (tables, indexes) and bring an older file's indexes up to date."""
     from . import models
 
     ensure_connection()
     database.create_tables(models.ALL_MODELS, safe=True)
-    columns = models.HISTORY_KEY + (models.HISTORY_COVERED if is_sqlite() else ())
-    quoted = ", ".join(f'"{column}"' for column in columns)
-    with database.atomic():
-        database.execute_sql(f'CREATE INDEX IF NOT EXISTS "{models.HISTORY_INDEX}" ON "ledger_entry" ({quoted})')
-        database.execute_sql(f'DROP INDEX IF EXISTS "{models.REPLACED_HISTORY_INDEX}"')
 
 
 class Prepared:

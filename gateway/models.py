@@ -197,24 +197,15 @@ class LedgerEntry(BaseModel):
     created = pw.DateTimeField(default=utcnow)
 
     class Meta:
-        # A customer's history has its own index, HISTORY_INDEX below (gateway.db.create_tables).
         indexes = (
+            # A customer's history in one campaign, newest first (customer_balance), and its replay in
+            # time order (fees, depreciations): SQLite ends the index with the rowid, so this is
+            # (customer, campaign, created, id), the exact order those read, with no sort.
+            (("customer", "campaign", "created"), False),
             (("account", "created"), False),
             (("campaign", "created"), False),
         )
 
-
-# A customer's history in one campaign, newest first (customer_balance), and its replay in time order
-# (fees, depreciations): (customer, campaign, created, id) is the exact order those read, with no sort.
-# On SQLite the index also holds every other column they read, so a balance's last ten rows come from
-# one or two adjacent index pages instead of ten table pages found one B-tree search each
-# (docs/performance.md, "Fifth pass"). PostgreSQL keeps the key only: it refuses an index entry over
-# ~2.7 kB, which a long custom_fields would exceed. Created by gateway.db.create_tables, which drops the
-# index this one replaced, (customer, campaign, created).
-HISTORY_INDEX = "ledger_entry_history"
-HISTORY_KEY = ("customer_id", "campaign_id", "created", "id")
-HISTORY_COVERED = ("kind", "amount", "item", "reverses", "user_id", "authorization", "custom_fields")
-REPLACED_HISTORY_INDEX = "ledger_entry_customer_id_campaign_id_created"
 
 # At most one reversal per entry. Partial (reversals only): every other row leaves it alone, one B-tree
 # fewer for each record and redeem to write; "reverses = ?" and "reverses IS NOT NULL" still use it.

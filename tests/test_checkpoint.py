@@ -189,7 +189,7 @@ LEFT_OUT = {
     "idempotency_record": {"idempotency_record_account_id"},
 }
 KEPT = {
-    "ledger_entry": {"ledger_entry_history", "ledger_entry_account_id_created",
+    "ledger_entry": {"ledger_entry_customer_id_campaign_id_created", "ledger_entry_account_id_created",
                      "ledger_entry_campaign_id_created", "ledger_entry_reverses",
                      # the account's entries in id order, for transactions_all's keyset pages
                      "ledger_entry_account_id"},
@@ -269,8 +269,7 @@ def test_a_customers_history_is_read_in_index_order_without_statistics(app, back
         _, sql, slots = statement._compiled[type(db.database.obj)]
         steps = plan(sql, [args[n] if n is not None else constant for n, constant in slots])
         assert not any("TEMP B-TREE" in s for s in steps), steps
-        # covering: the history's columns come from the index, not from a table page per row
-        assert any("USING COVERING INDEX ledger_entry_history" in s for s in steps), steps
+        assert any("ledger_entry_customer_id_campaign_id_created" in s for s in steps), steps
         assert not any(s.startswith("SCAN") and "ledger_entry" in s for s in steps), steps
 
 
@@ -309,20 +308,3 @@ def test_cascade_deletes_still_remove_what_hangs_from_a_row(api):
     assert LedgerEntry.select().where(LedgerEntry.account == "other").count() == 1
     assert IdempotencyRecord.select().where(IdempotencyRecord.account == "other").count() == 1
     other.ok("campaigns_list")
-
-
-def test_init_db_replaces_an_older_files_history_index(app):
-    # A file made before the covering history index has (customer, campaign, created): creating the
-    # tables again (init-db, every CLI command) builds the new index and drops the old one, so a ledger
-    # row never writes both.
-    from gateway.models import HISTORY_COVERED, HISTORY_INDEX, HISTORY_KEY, REPLACED_HISTORY_INDEX
-
-    db.database.execute_sql(f'DROP INDEX "{HISTORY_INDEX}"')
-    db.database.execute_sql(f'CREATE INDEX "{REPLACED_HISTORY_INDEX}" ON "ledger_entry" ("customer_id", "campaign_id", "created")')
-    assert REPLACED_HISTORY_INDEX in index_columns("ledger_entry")
-    db.create_tables()
-    db.create_tables()  # and again: nothing left to do
-    indexes = index_columns("ledger_entry")
-    assert REPLACED_HISTORY_INDEX not in indexes
-    expected = list(HISTORY_KEY + (HISTORY_COVERED if db.is_sqlite() else ()))
-    assert indexes[HISTORY_INDEX] == expected
