@@ -321,3 +321,34 @@ def test_rows_survive_the_idempotency_store_and_refuse_repeated_names():
         body(render(OutputFormat("xml"), "success", [Row("entry", ("a", "a"), ("1", "2"))]))
     with pytest.raises(ValueError):
         body(render(OutputFormat("xml"), "success", [Row("entry", ("not a name",), ("1",))]))
+
+
+def test_indented_json_is_what_json_dumps_writes():
+    # The renderer writes indented JSON itself (json.dumps falls back to its pure-Python encoder when
+    # indent is set); on random trees of texts, objects and lists, markup, escapes, non-ASCII, lone
+    # surrogates and empty containers included, it must give json.dumps's bytes. Other values (numbers,
+    # None, booleans, tuples) are left to json.dumps, anywhere in the value.
+    import random
+
+    from gateway.render import _dumps
+
+    chars = ["a", "Z", "0", " ", "\n", "\t", "\x00", "\x1f", '"', "\\", "/", "\u00e9", "\u2028", "\u2029",
+             "\U0001f600", "<", "&", "'", "\ud800"]
+    rng = random.Random(2026)
+
+    def text(n: int) -> str:
+        return "".join(rng.choice(chars) for _ in range(rng.randrange(n)))
+
+    def value(depth: int):
+        roll = rng.random()
+        if depth > 3 or roll < 0.4:
+            return text(6)
+        if roll < 0.7:
+            return {text(4): value(depth + 1) for _ in range(rng.randrange(4))}
+        if roll < 0.95:
+            return [value(depth + 1) for _ in range(rng.randrange(4))]
+        return rng.choice([1, None, True, 2.5, ("t",)])
+
+    for _ in range(3000):
+        tree = value(0)
+        assert _dumps(tree, OutputFormat("json")) == json.dumps(tree, indent=2, ensure_ascii=True), tree
