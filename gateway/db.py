@@ -104,7 +104,6 @@ class SqliteDatabase(peewee.SqliteDatabase):
 
     def _connect(self):
         conn = super()._connect()
-        self._state.unmapped = False  # the connection starts with the pragmas' mmap_size
         if self.checkpoint_interval > 0:
             with self._checkpointer_lock:
                 pid, count = self._open_connections
@@ -116,7 +115,7 @@ class SqliteDatabase(peewee.SqliteDatabase):
         return conn
 
     def _close(self, conn):
-        self._state.unmapped = False
+        self._state.unmapped = False  # the next connection starts with the pragmas' mmap_size
         try:
             super()._close(conn)
         finally:

@@ -37,9 +37,8 @@ def format_units(units: int, campaign_type: str) -> str:
 
 def formatter(campaign_type: str):
     """``format_units`` for one campaign type, as a function of the units alone (``str`` for points)."""
-    if scale(campaign_type) == 0:
-        return str
-    return functools.partial(_format_scaled, places=scale(campaign_type))
+    places = scale(campaign_type)
+    return str if places == 0 else functools.partial(_format_scaled, places=places)
 
 
 def _format_scaled(units: int, places: int) -> str:

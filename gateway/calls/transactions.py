@@ -88,8 +88,8 @@ def transaction_nodes(entries: list[domain.Transaction], campaign_type: str) -> 
     nodes: list = []
     append = nodes.append
     for id_, created, amount, authorization, item, custom_fields, _user_id, user_name in entries:
-        texts = (str(id_), created.isoformat(" ", "seconds"), user_name,  # the date as _stamp writes it
-                 amount_text(-amount if amount < 0 else amount), authorization, "Y" if amount < 0 else "N")
+        texts = (str(id_), _stamp(created), user_name, amount_text(-amount if amount < 0 else amount),
+                 authorization, "Y" if amount < 0 else "N")
         if not item and (not custom_fields or custom_fields == "{}"):
             append(new_row(("transaction", _TRANSACTION, texts)))
             continue
