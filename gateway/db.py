@@ -390,9 +390,10 @@ def ensure_connection() -> None:
     # setting its pragmas on every request would cost more than most calls themselves. A PostgreSQL
     # connection the server dropped (restart, idle timeout) is replaced rather than failing every
     # later request of this worker.
-    if not database.is_closed() and not database.is_connection_usable():
-        database.close()
-    database.connect(reuse_if_open=True)
+    bound = database.obj  # the proxy forwards every attribute through a failed lookup
+    if not bound.is_closed() and not bound.is_connection_usable():
+        bound.close()
+    bound.connect(reuse_if_open=True)
 
 
 def create_tables() -> None:
@@ -422,12 +423,13 @@ class Prepared:
         self._wrappers: dict[type, peewee.CursorWrapper] = {}
 
     def __call__(self, *args) -> list:
-        kind = type(database.obj)
+        bound = database.obj  # the proxy forwards every attribute through a failed lookup
+        kind = type(bound)
         compiled = self._compiled.get(kind)
         if compiled is None:
             compiled = self._compiled[kind] = self._compile(len(args))
         query, sql, slots = compiled
-        cursor = database.execute_sql(sql, [args[n] if n is not None else constant for n, constant in slots])
+        cursor = bound.execute_sql(sql, [args[n] if n is not None else constant for n, constant in slots])
         if isinstance(query, peewee._WriteQuery) and not query._returning:
             return []
         make = self._wrappers.get(kind)

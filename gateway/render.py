@@ -172,7 +172,14 @@ def _write_xml(node, level: int, out: list, texts: list | None = None) -> None:
         out.append(f"<{tag}>{text}</{tag}>" if text else f"<{tag}/>")
         return
     if isinstance(node, Items):  # a wrapped list inside an element: its wrapper element
-        node = E(node.plural, list(node.items))
+        items = list(node.items)
+        if items and items[0].__class__ is Row and _same_shape(items):
+            plural = node.plural if node.plural in _NAMES else _check_name(node.plural)
+            out.append(f"<{plural}>\n{'  ' * (level + 1)}")
+            _write_rows(items, level + 1, out, texts)
+            out.append(f"\n{'  ' * level}</{plural}>")
+            return
+        node = E(node.plural, items)
     tag = node.tag if node.tag in _NAMES else _check_name(node.tag)
     attrs = "".join(f' {_check_name(k)}="{_escape_attr(v)}"' for k, v in node.attrs.items()) if node.attrs else ""
     raw = text = node.text
@@ -245,6 +252,61 @@ def _write_row(row: Row, level: int, out: list, texts: list | None) -> None:
 
 
 _ROW_TEMPLATES: dict[tuple, tuple[tuple[str, ...], str]] = {}
+
+
+def _same_shape(rows: list) -> bool:
+    """Whether every item is a Row of the first one's tag and names (the same tuple)."""
+    first = rows[0]
+    names, tag = first.names, first.tag
+    for row in rows:
+        if row.__class__ is not Row or row.names is not names or row.tag != tag:
+            return False
+    return True
+
+
+# Rows written by one %-formatting at most: bounds the templates kept per shape (one per count).
+_ROWS_AT_ONCE = 32
+
+
+def _write_rows(rows: list, level: int, out: list, texts: list | None) -> None:
+    """Rows of one shape (``_same_shape``), each as ``_write_row`` writes it, one per line at ``level``
+    (the first line's indentation excluded), up to ``_ROWS_AT_ONCE`` in one %-formatting: a
+    history's rows cost a call, a key and a template lookup each before (docs/performance.md).
+
+    The template has a ``%s`` for every text, empty or not; an empty one is then turned from
+    ``<name></name>`` into ``<name/>`` for its column. No text can hold that tag: escaped, a text
+    has no "<"; unescaped (``texts`` a list), a text holding "<" makes ``_xml_document`` write the
+    whole document again, escaped.
+    """
+    first = rows[0]
+    names, tag, width = first.names, first.tag, len(first.names)
+    between = "\n" + "  " * level
+    for start in range(0, len(rows), _ROWS_AT_ONCE):
+        chunk = rows[start:start + _ROWS_AT_ONCE]
+        values = [value for row in chunk for value in row.texts]
+        if texts is None:
+            values = [_escape_text(value) for value in values]
+        else:
+            texts += values
+        key = (tag, id(names), level, len(chunk))
+        entry = _ROWS_TEMPLATES.get(key)
+        if entry is None or entry[0] is not names:
+            if len(_ROWS_TEMPLATES) >= 4096:
+                _ROWS_TEMPLATES.clear()
+            one = _row_template(tag, names, level, (True,) * width).format(*["%s"] * width)
+            empties = tuple((f"<{name}></{name}>", f"<{name}/>") for name in names)
+            entry = _ROWS_TEMPLATES[key] = (names, between.join([one] * len(chunk)), empties)
+        if start:
+            out.append(between)
+        written = entry[1] % tuple(values)
+        if "" in values:
+            for column, (full, empty) in enumerate(entry[2]):
+                if "" in values[column::width]:
+                    written = written.replace(full, empty)
+        out.append(written)
+
+
+_ROWS_TEMPLATES: dict[tuple, tuple[tuple[str, ...], str, tuple[tuple[str, str], ...]]] = {}
 
 
 def _row_template(tag: str, names: tuple[str, ...], level: int, filled: tuple[bool, ...]) -> str:

@@ -120,8 +120,8 @@ def _query_pairs(request: Request) -> list[tuple[bytes, bytes]]:
     return _urlencoded_pairs(query.encode("latin-1", "replace")) if query else []
 
 
-def _body(request: Request) -> bytes:
-    """The body, refused (``RequestEntityTooLarge``) over ``MAX_CONTENT_LENGTH``.
+def _body(request: Request, limit: int | None) -> bytes:
+    """The body, refused (``RequestEntityTooLarge``) over ``limit`` bytes (the app's ``MAX_CONTENT_LENGTH``).
 
     A body with a Content-Length, as every legacy client sends, is read from the WSGI stream at once:
     Werkzeug's stream wrappers cost more than parsing the form (bench/wsgi_micro.py). A chunked body
@@ -132,7 +132,6 @@ def _body(request: Request) -> bytes:
     if not length.isdigit() or "HTTP_TRANSFER_ENCODING" in environ:
         return request.get_data(cache=True)
     size = int(length)
-    limit = request.max_content_length
     if limit is not None and size > limit:
         raise RequestEntityTooLarge()
     raw = environ["wsgi.input"].read(size) if size else b""
@@ -141,11 +140,11 @@ def _body(request: Request) -> bytes:
     return raw
 
 
-def read_form(request: Request) -> dict[str, str]:
-    """The merged form: query string first, then the body over it."""
+def read_form(request: Request, limit: int | None) -> dict[str, str]:
+    """The merged form: query string first, then the body over it (at most ``limit`` bytes)."""
     form: dict[str, str] = {}
     _merge(form, _query_pairs(request))
-    raw = _body(request)
+    raw = _body(request, limit)
     if raw:
         # What nearly every legacy client sends, compared before parsing the header's parameters.
         content_type = request.environ.get("CONTENT_TYPE", "")

@@ -7,7 +7,7 @@ import json
 import logging
 
 import peewee
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Request, Response, current_app, request
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -52,20 +52,22 @@ def error_response(fmt: OutputFormat, messages: list[str], status: int = 200) ->
 @bp.route("/", methods=["GET", "POST"])
 @bp.route("/api.php", methods=["GET", "POST"])
 def endpoint() -> Response:
+    # The request itself rather than its proxy, which reaches each attribute through a failed lookup.
+    req = request._get_current_object()
+    limit = current_app._get_current_object().config["MAX_CONTENT_LENGTH"]
     try:
-        form = read_form(request)
+        form = read_form(req, limit)
     except RequestEntityTooLarge:
-        limit = current_app.config["MAX_CONTENT_LENGTH"]
-        return error_response(_safe_format(query_form(request)), [BODY_TOO_LARGE.format(limit)])
+        return error_response(_safe_format(query_form(req)), [BODY_TOO_LARGE.format(limit)])
     except LegacyError as exc:
-        return error_response(_safe_format(query_form(request)), exc.messages)
+        return error_response(_safe_format(query_form(req)), exc.messages)
     try:
         fmt = output_format(form)
     except LegacyError as exc:
         return error_response(fallback_format(form), exc.messages)
     try:
         refuse_nul(form)
-        return _dispatch(form, fmt)
+        return _dispatch(req, form, fmt)
     except LegacyError as exc:
         return error_response(fmt, exc.messages)
     except peewee.OperationalError:
@@ -90,10 +92,10 @@ def _schema(schema_class: type) -> Schema:
     return schema_class()
 
 
-def _dispatch(form: dict[str, str], fmt: OutputFormat) -> Response:
+def _dispatch(req: Request, form: dict[str, str], fmt: OutputFormat) -> Response:
     # The header wins over the body, as the legacy docs say; user_api_key and user_password hold the
     # same secret under two names.
-    secret = request.headers.get("api_access_key") or form.get("user_api_key") or form.get("user_password") or ""
+    secret = req.headers.get("api_access_key") or form.get("user_api_key") or form.get("user_password") or ""
     caller = authenticate(form.get("user_id", "").strip(), secret, form.get("account_id", "").strip() or None)
     call = registry.resolve(form)
     authorize(caller, call.permission)
@@ -112,7 +114,7 @@ def _dispatch(form: dict[str, str], fmt: OutputFormat) -> Response:
             if isinstance(body, list):  # rendered at once; a streamed answer is never kept
                 answers.put(key, token, body)
         return _respond(fmt, body)
-    key = (request.headers.get("Idempotency-Key") or form.get("idempotency_key") or "").strip()
+    key = (req.headers.get("Idempotency-Key") or form.get("idempotency_key") or "").strip()
     children, replayed = _run_write(call, data, caller, form, key)
     headers = {"Idempotent-Replayed": "true"} if replayed else None
     return _respond(fmt, render(fmt, "success", children), headers)

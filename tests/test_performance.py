@@ -390,6 +390,13 @@ def test_a_balance_reads_its_history_in_the_same_statement_as_history_does(api):
                                                   campaigns.get_campaign("shop", points), None)) == 11
     shown = {e.user_name for e in domain.standing("shop", points, "H1", None, history=None).history}
     assert shown == {"mgr", "Till Three"}
+    # The history carries each time as text: it begins with the second the ledger holds, and the
+    # texts put the rows in the order of the times (the fraction of the tied rows included).
+    history = domain.standing("shop", points, "H1", None, history=None).history
+    stored = {e.id: e.created for e in LedgerEntry.select().where(LedgerEntry.id.in_([e.id for e in history]))}
+    assert [e.created[:19] for e in history] == [stored[e.id].strftime("%Y-%m-%d %H:%M:%S") for e in history]
+    assert [e.id for e in history] == sorted(stored, key=lambda i: (stored[i], i), reverse=True)
+    assert any(stored[e.id].microsecond for e in history)
 
 
 def test_a_served_worker_freezes_what_it_loaded_and_still_answers(tmp_path):

@@ -311,6 +311,35 @@ def test_a_row_is_answered_as_the_element_it_stands_for(fmt, lazy):
         assert root.find("top")[-1].findtext("date") == "100% {0} %s"
 
 
+def test_lists_of_rows_of_any_length_and_texts_are_written_as_their_elements():
+    # A list of Rows of one shape inside an element is written in chunks of up to _ROWS_AT_ONCE rows
+    # by one formatting, empties turned into <name/> afterwards. Against the equivalent elements, in
+    # XML and as lxml reads it: lengths across the chunk size, empties in any column, texts that look
+    # like the tags the empties are written with, escaping, and lists of mixed shapes.
+    import random
+
+    from gateway.render import _ROWS_AT_ONCE
+    from gateway.tree import E, Row
+
+    rng = random.Random(11)
+    pool = ["", "", "plain", "0", "100%", "%s", "<empty></empty>", "<note/>", "a&b", "\u00e9\u2028", "tab\t",
+            "\x01", "\U0001f600", "</entry>"]
+    other = ("id", "note")
+    lengths = [0, 1, 2, _ROWS_AT_ONCE - 1, _ROWS_AT_ONCE, _ROWS_AT_ONCE + 1, 2 * _ROWS_AT_ONCE + 5]
+    for n in lengths + [rng.randrange(0, 80) for _ in range(60)]:
+        texts = [tuple(rng.choice(pool[:4] if rng.random() < 0.5 else pool) for _ in ROW_NAMES) for _ in range(n)]
+        mixed = n > 2 and rng.random() < 0.2
+        rows = [Row("entry", other, t[:2]) if mixed and i == n // 2 else Row("entry", ROW_NAMES, t)
+                for i, t in enumerate(texts)]
+        elements = [E(r.tag, list(zip(r.names, r.texts))) for r in rows]
+        as_tree = lambda items: [el("customer", Items("entries", items), code="C1")]  # noqa: E731
+        written = body(render(OutputFormat("xml"), "success", as_tree(rows)))
+        assert written == body(render(OutputFormat("xml"), "success", as_tree(elements))), (n, texts)
+        read = etree.fromstring(written).find("customer/entries")
+        assert [tuple(leaf.text or "" for leaf in entry) for entry in read] == [
+            tuple(t.replace("\x01", "\ufffd") for t in r.texts) for r in rows]
+
+
 def test_rows_survive_the_idempotency_store_and_refuse_repeated_names():
     from gateway.tree import Row, from_plain, to_plain
 

@@ -83,12 +83,13 @@ _TRANSACTION = ("id", "date", "user_name", "amount", "authorization", "redeemed"
 def transaction_nodes(entries: list[domain.Transaction], campaign_type: str) -> list:
     """One node per history row. Up to a customer's whole history, on every balance: a plain row is a
     ``Row`` built in this loop, without a call per value; one with an item or custom fields is an
-    element. user_name and authorization are never NULL (COALESCE and a column default)."""
+    element. user_name and authorization are never NULL (COALESCE and a column default); the date is
+    the first 19 characters of the row's time text, as ``_stamp`` writes a time."""
     amount_text = formatter(campaign_type)
     nodes: list = []
     append = nodes.append
     for id_, created, amount, authorization, item, custom_fields, _user_id, user_name in entries:
-        texts = (str(id_), _stamp(created), user_name, amount_text(-amount if amount < 0 else amount),
+        texts = (str(id_), created[:19], user_name, amount_text(-amount if amount < 0 else amount),
                  authorization, "Y" if amount < 0 else "N")
         if not item and (not custom_fields or custom_fields == "{}"):
             append(new_row(("transaction", _TRANSACTION, texts)))
