@@ -42,3 +42,25 @@ def test_loaded_data_answers_the_measured_calls(app, api):
     rewards = bench.ok("campaign_rewards", campaign_id=ds.points_campaign)["rewards"]
     assert [r["level"] for r in rewards] == [str(level) for level in loader.REWARD_LEVELS]
 
+
+
+def test_a_scenario_figure_is_its_median_run_and_valid_only_if_every_run_was():
+    from bench.run import markdown, median_run
+
+    def run(ratio, valid=True, failed=0):
+        return {"rps": 100 * ratio, "p99_ms": 1.0, "p50_ms": 0.5, "bare_rps": 100.0, "bare_p99_ms": 1.0, "cpu_ms": 1.0,
+                "bare_cpu_ms": 0.5, "ratio": ratio, "requests": 500, "failed": failed, "socket_errors": 0,
+                "http_errors": 0, "rows_added": None, "valid": valid}
+
+    row = median_run([run(0.70), run(0.55), run(0.62)])
+    assert row["ratio"] == 0.62 and row["ratios"] == [0.70, 0.55, 0.62] and row["valid"]
+    assert median_run([run(0.7), run(0.5)])["ratio"] == 0.5  # an even count takes the lower middle
+    broken = median_run([run(0.7), run(0.6, valid=False, failed=3), run(0.65)])
+    assert broken["ratio"] == 0.65 and not broken["valid"] and broken["failed"] == 3
+
+    size = {"entries": 10, "customers": 1, "check_ledger": True, "loadavg_before": 0.0, "loadavg_after": 0.0,
+            "scenarios": [{"name": "s", "issue": "#3", "target": 0.6, **row}, {"name": "t", "issue": "#3",
+                                                                             "target": 0.6, **broken}]}
+    table = markdown([size])
+    assert "| 0.62 | 0.55-0.70 | 0.60 | yes |" in table
+    assert "| 0.65 | 0.60-0.70 | 0.60 | yes (INVALID: 3 failed answers" in table
