@@ -17,7 +17,26 @@ from urllib.parse import parse_qsl, quote, unquote, urlparse
 
 import peewee
 
-database = peewee.DatabaseProxy()
+class _Proxy(peewee.DatabaseProxy):
+    """peewee's proxy, whose transactions are the bound database's own.
+
+    A proxy reaches each attribute of the database through a failed lookup (CPython formats an
+    ``AttributeError``, then ``__getattr__`` forwards), and peewee's proxy builds ``atomic()`` and
+    ``transaction()`` on itself, so every step of every transaction (depth, begin, commit, the
+    callbacks) went through one: nine per record_activity (docs/performance.md, sixth pass).
+    """
+
+    def atomic(self, *args, **kwargs):
+        return self.obj.atomic(*args, **kwargs)
+
+    def transaction(self, *args, **kwargs):
+        return self.obj.transaction(*args, **kwargs)
+
+    def transaction_depth(self) -> int:
+        return self.obj.transaction_depth()
+
+
+database = _Proxy()
 # Bumped by every bind(): per-process caches of database contents (gateway.auth) key on it, so that
 # rebinding (tests, the CLI) never serves rows of the previous database.
 generation = 0

@@ -160,7 +160,7 @@ def _write_xml(node, level: int, out: list, texts: list | None = None) -> None:
     to check (``_xml_document``); with None, each is escaped.
     """
     if node.__class__ is Row:
-        _write_row(node, level, out, texts)
+        _write_rows((node,), level, out, texts)
         return
     if node.__class__ is tuple:  # a leaf
         tag, text = node
@@ -219,7 +219,7 @@ def _write_xml(node, level: int, out: list, texts: list | None = None) -> None:
                     texts.append(value)
                 out.append(f"<{name}>{value}</{name}>")
             elif kind is Row:
-                _write_row(kid, level + 1, out, texts)
+                _write_rows((kid,), level + 1, out, texts)
             else:
                 _write_xml(kid, level + 1, out, texts)
         if not first:
@@ -227,31 +227,6 @@ def _write_xml(node, level: int, out: list, texts: list | None = None) -> None:
             return
         del out[start:]  # only empty bare lists: the element is written as childless
     out.append(f"<{tag}{attrs}>{text}</{tag}>" if text else f"<{tag}{attrs}/>")
-
-
-def _write_row(row: Row, level: int, out: list, texts: list | None) -> None:
-    """A ``Row`` as ``_write_xml`` writes the equivalent element, in one %-formatting of a template
-    instead of a step per value."""
-    values = row.texts
-    if texts is None:
-        values = tuple([_escape_text(value) for value in values])
-    else:
-        texts += values
-    filled = tuple(map(bool, values))
-    # Keyed by the names' identity (a list's rows share one tuple) rather than their hash, which a
-    # tuple does not keep; the entry holds the names, so their id cannot be reused while it is here.
-    key = (row.tag, id(row.names), level, filled)
-    entry = _ROW_TEMPLATES.get(key)
-    if entry is None or entry[0] is not row.names:
-        if len(_ROW_TEMPLATES) >= 4096:
-            _ROW_TEMPLATES.clear()
-        template = _row_template(row.tag, row.names, level, filled)
-        entry = _ROW_TEMPLATES[key] = (row.names, template.format(*["%s"] * len(values)))
-    # The template has a %s for each non-empty text only: names cannot hold "%".
-    out.append(entry[1] % tuple(filter(None, values)))
-
-
-_ROW_TEMPLATES: dict[tuple, tuple[tuple[str, ...], str]] = {}
 
 
 def _same_shape(rows: list) -> bool:
@@ -268,15 +243,18 @@ def _same_shape(rows: list) -> bool:
 _ROWS_AT_ONCE = 32
 
 
-def _write_rows(rows: list, level: int, out: list, texts: list | None) -> None:
-    """Rows of one shape (``_same_shape``), each as ``_write_row`` writes it, one per line at ``level``
-    (the first line's indentation excluded), up to ``_ROWS_AT_ONCE`` in one %-formatting: a
-    history's rows cost a call, a key and a template lookup each before (docs/performance.md).
+def _write_rows(rows, level: int, out: list, texts: list | None) -> None:
+    """Rows of one shape (``_same_shape``) as ``_write_xml`` writes their equivalent elements, one per
+    line at ``level`` (the first line's indentation excluded), up to ``_ROWS_AT_ONCE`` in one
+    %-formatting of a template instead of a step per value: a history's rows by the dozen, a lone Row
+    as a list of one.
 
-    The template has a ``%s`` for every text, empty or not; an empty one is then turned from
-    ``<name></name>`` into ``<name/>`` for its column. No text can hold that tag: escaped, a text
-    has no "<"; unescaped (``texts`` a list), a text holding "<" makes ``_xml_document`` write the
-    whole document again, escaped.
+    Keyed by the names' identity (a list's rows share one tuple) rather than their hash, which a tuple
+    does not keep; the entry holds the names, so their id cannot be reused while it is kept. The
+    template has a ``%s`` for every text, empty or not (names cannot hold "%"); an empty one is then
+    turned from ``<name></name>`` into ``<name/>`` for its column. No text can hold that tag: escaped,
+    a text has no "<"; unescaped (``texts`` a list), a text holding "<" makes ``_xml_document`` write
+    the whole document again, escaped.
     """
     first = rows[0]
     names, tag, width = first.names, first.tag, len(first.names)
@@ -293,7 +271,7 @@ def _write_rows(rows: list, level: int, out: list, texts: list | None) -> None:
         if entry is None or entry[0] is not names:
             if len(_ROWS_TEMPLATES) >= 4096:
                 _ROWS_TEMPLATES.clear()
-            one = _row_template(tag, names, level, (True,) * width).format(*["%s"] * width)
+            one = _row_template(tag, names, level)
             empties = tuple((f"<{name}></{name}>", f"<{name}/>") for name in names)
             entry = _ROWS_TEMPLATES[key] = (names, between.join([one] * len(chunk)), empties)
         if start:
@@ -309,9 +287,9 @@ def _write_rows(rows: list, level: int, out: list, texts: list | None) -> None:
 _ROWS_TEMPLATES: dict[tuple, tuple[tuple[str, ...], str, tuple[tuple[str, str], ...]]] = {}
 
 
-def _row_template(tag: str, names: tuple[str, ...], level: int, filled: tuple[bool, ...]) -> str:
-    """The template a Row of these names is written with at ``level``, ``filled`` telling which texts
-    are not empty (an empty one is written ``<name/>``); names are checked once per shape."""
+def _row_template(tag: str, names: tuple[str, ...], level: int) -> str:
+    """The %-template a Row of these names is written with at ``level``, a ``%s`` for each text;
+    names are checked once per shape."""
     for name in (tag, *names):
         _check_name(name)
     if len(set(names)) != len(names):
@@ -319,8 +297,7 @@ def _row_template(tag: str, names: tuple[str, ...], level: int, filled: tuple[bo
     if not names:
         return f"<{tag}/>"
     inner = "\n" + "  " * (level + 1)
-    leaves = "".join(f"{inner}<{name}>{{{n}}}</{name}>" if full else f"{inner}<{name}/>"
-                     for n, (name, full) in enumerate(zip(names, filled)))
+    leaves = "".join(f"{inner}<{name}>%s</{name}>" for name in names)
     return f"<{tag}>{leaves}\n{'  ' * level}</{tag}>"
 
 
