@@ -17,8 +17,8 @@ import dataclasses
 import os
 
 from bench.bench_app import app  # noqa: F401  (gunicorn serves bench.ablation_app:app)
-from gateway import views
-from gateway.registry import Registry
+from gateway.legacy import endpoint as views
+from gateway.legacy.registry import Registry
 
 ABLATE = {part.strip() for part in os.environ.get("REWARDGATE_ABLATE", "").split(",") if part.strip()}
 unknown = ABLATE - {"validation", "handler", "rendering"}

@@ -44,8 +44,8 @@ def instrument() -> None:
     import marshmallow
     import peewee
 
-    from gateway import views
-    from gateway.registry import registry
+    from gateway.legacy import endpoint as views
+    from gateway.legacy.registry import registry
 
     views.read_form = timed("read form (transport.read_form)", views.read_form)
     views.authenticate = timed("authenticate (auth.authenticate)", views.authenticate)

@@ -16,10 +16,10 @@ import random
 from dataclasses import dataclass
 from itertools import islice
 
-from gateway import db
-from gateway.auth import hash_key
-from gateway.campaigns import create_campaign
-from gateway.models import Account, Customer, LedgerEntry, Membership, Promo, Reward, User, utcnow
+from gateway.domain import db
+from gateway.legacy.auth import hash_key
+from gateway.domain.campaigns import create_campaign
+from gateway.domain.models import Account, Customer, LedgerEntry, Membership, Promo, Reward, User, utcnow
 
 ACCOUNT = "bench"
 USER = "bench"

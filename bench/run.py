@@ -99,7 +99,7 @@ def _remove(path: Path) -> None:
 
 def build_database(customers: int, entries: int, target: Path, use_cache: bool) -> tuple[loader.Dataset, float]:
     """Load (or copy from the cache) a database of the given size to ``target``; the load's seconds."""
-    from gateway import db
+    from gateway.domain import db
 
     cache = RESULTS / "cache" / f"bench-{customers}-{entries}-{_source_hash()}.db"
     meta = cache.with_suffix(".json")

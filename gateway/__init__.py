@@ -27,11 +27,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     # Werkzeug enforces this while the body is read; the endpoint turns it into an error envelope.
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_BODY_BYTES"])
 
-    from . import calls, cli, database_app, docs_page, views
+    from . import cli, database_app
+    from .legacy import calls, docs_page, endpoint
 
     calls.load_all()
     database_app.init_app(app)
     cli.init_app(app)
-    app.register_blueprint(views.bp)
+    app.register_blueprint(endpoint.bp)
     app.register_blueprint(docs_page.bp)
     return app

@@ -7,9 +7,9 @@ import sys
 import click
 from flask import Flask
 
-from . import db, ledger
-from .auth import forget_authentications, hash_key, new_api_key
-from .models import Account, User
+from .domain import db, ledger
+from .legacy.auth import forget_authentications, hash_key, new_api_key
+from .domain.models import Account, User
 
 _ACCOUNT_ID = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 

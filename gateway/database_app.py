@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import db
+from .domain import db
 
 
 def init_app(app: Flask) -> None:

@@ -15,9 +15,10 @@ import uuid
 import pytest
 from lxml import etree
 
-from gateway import create_app, db
-from gateway.auth import hash_key
-from gateway.models import ALL_MODELS, Account, User
+from gateway import create_app
+from gateway.domain import db
+from gateway.legacy.auth import hash_key
+from gateway.domain.models import ALL_MODELS, Account, User
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() == "true"

@@ -37,7 +37,7 @@ def prepare_database(url: str) -> None:
     """Bind this process to ``url`` and create the tables and the two test tenants of conftest."""
     from conftest import seed_tenants
 
-    from gateway import db
+    from gateway.domain import db
 
     db.bind(url)
     db.create_tables()
@@ -50,7 +50,7 @@ def fresh_database(backend: str, directory: Path):
     afterwards); yields its URL with this process bound to it."""
     from conftest import create_pg_database, drop_pg_database, require_postgres
 
-    from gateway import db
+    from gateway.domain import db
 
     if backend == "sqlite":
         url = f"sqlite:///{directory / 'server.db'}"

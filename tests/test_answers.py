@@ -8,10 +8,11 @@ import time
 import pytest
 import requests
 
-from gateway import answers, db
-from gateway.models import Reward
-from gateway.registry import Registry
-from schemas.base import EmptySchema
+from gateway.domain import db
+from gateway.legacy import answers
+from gateway.domain.models import Reward
+from gateway.legacy.registry import Registry
+from schemas.legacy.base import EmptySchema
 from servers import form, fresh_database, running_server
 
 

@@ -6,9 +6,9 @@ import hashlib
 import pytest
 
 from conftest import MANAGER_KEY, OTHER_KEY, STAFF_KEY
-from gateway import db
-from gateway.auth import hash_key
-from gateway.models import ALL_MODELS, User
+from gateway.domain import db
+from gateway.legacy.auth import hash_key
+from gateway.domain.models import ALL_MODELS, User
 
 AUTH_FAILED = "Authentication failed"
 PERMISSION_DENIED = "Permission denied: this call needs a manager-level user"

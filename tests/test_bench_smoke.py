@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from bench import loader
 from bench.run import scenarios
-from gateway import ledger
-from gateway.models import Customer, LedgerEntry, Membership
+from gateway.domain import ledger
+from gateway.domain.models import Customer, LedgerEntry, Membership
 
 
 def test_loader_leaves_a_consistent_ledger(app, runner):

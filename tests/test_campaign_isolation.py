@@ -8,9 +8,9 @@ from typing import Callable
 
 import pytest
 
-from gateway.errors import PERMISSION_DENIED
-from gateway.models import ALL_MODELS, IdempotencyRecord
-from gateway.registry import registry
+from gateway.legacy.messages import PERMISSION_DENIED
+from gateway.domain.models import ALL_MODELS, IdempotencyRecord
+from gateway.legacy.registry import registry
 
 NOPE_CAMPAIGN = "1999999999999999"
 NOPE_ID = "987654321"
@@ -157,7 +157,7 @@ OWNED = ("campaign_new/campaign", "campaign_update/campaign", "campaign_delete/c
 
 
 def test_the_catalogue_covers_every_campaign_call():
-    from gateway import calls
+    from gateway.legacy import calls
 
     calls.load_all()
     assert sorted(f"{c.type}/{c.action}" if c.action else c.type for c in CASES) == sorted(OWNED)

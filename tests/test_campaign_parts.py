@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.models import Promo, Reward
+from gateway.domain.models import Promo, Reward
 
 REWARDS_ONLY = "Rewards are only available for points and events campaigns"
 PROMOS_ONLY = "Promotions are only available for points campaigns"

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from gateway import db, ledger
-from gateway.models import Campaign, Customer, Depreciation, Fee, Item, LedgerEntry, Membership, Promo, Reward
+from gateway.domain import db, ledger
+from gateway.domain.models import Campaign, Customer, Depreciation, Fee, Item, LedgerEntry, Membership, Promo, Reward
 
 
 def new_campaign(api, campaign_type="points", name="Widget Rewards", **fields) -> str:

@@ -1,7 +1,7 @@
 """``flask --app app check-ledger``: exit 0 on a consistent ledger, non-zero naming what differs."""
 from __future__ import annotations
 
-from gateway.models import Customer, Item, Membership
+from gateway.domain.models import Customer, Item, Membership
 
 
 def test_check_ledger_passes_then_catches_a_corrupted_balance(api, runner):

@@ -14,8 +14,9 @@ import pytest
 import requests
 
 from conftest import seed_tenants
-from gateway import create_app, db
-from gateway.models import (ALL_MODELS, Account, Campaign, Customer, IdempotencyRecord, LedgerEntry, Membership,
+from gateway import create_app
+from gateway.domain import db
+from gateway.domain.models import (ALL_MODELS, Account, Campaign, Customer, IdempotencyRecord, LedgerEntry, Membership,
                             Reward, User)
 from servers import check_ledger, form, prepare_database, running_server
 
@@ -258,7 +259,7 @@ def test_a_customers_history_is_read_in_index_order_without_statistics(app, back
     # init-db never runs ANALYZE: without statistics SQLite must still take the customer's own rows in
     # the order customer_balance shows them (newest first), not walk the whole campaign's ledger; the
     # balance reads them in a subquery of its one statement.
-    from gateway.transactions import _LAST_IN_HISTORY, _STANDING_BY, history, standing
+    from gateway.domain.transactions import _LAST_IN_HISTORY, _STANDING_BY, history, standing
 
     campaign = Campaign.create(id="1234567890123456", account="shop", type="points", name="P")
     customer = Customer.create(account="shop", code="H1")

@@ -12,8 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from gateway.campaigns import create_campaign
-from gateway.models import Customer, LedgerEntry, Membership
+from gateway.domain.campaigns import create_campaign
+from gateway.domain.models import Customer, LedgerEntry, Membership
 from servers import check_ledger, form, fresh_database, running_server
 
 CLIENTS = 8

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.models import Campaign, Reward
+from gateway.domain.models import Campaign, Reward
 
 from test_customers import give, new_campaign, new_customer
 

@@ -9,10 +9,10 @@ import re
 import pytest
 from werkzeug.security import check_password_hash
 
-from gateway import db, ledger
-from gateway.customers import PASSWORD_METHOD
-from gateway.errors import PERMISSION_DENIED
-from gateway.models import Campaign, Customer, LedgerEntry, Membership
+from gateway.domain import db, ledger
+from gateway.domain.customers import PASSWORD_METHOD
+from gateway.legacy.messages import PERMISSION_DENIED
+from gateway.domain.models import Campaign, Customer, LedgerEntry, Membership
 
 NEW = {"customer_action": "new"}
 

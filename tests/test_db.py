@@ -5,7 +5,7 @@ import peewee
 import pytest
 
 from conftest import _pg_admin
-from gateway import db
+from gateway.domain import db
 
 
 def test_urls_name_their_database(tmp_path):
@@ -68,7 +68,7 @@ def test_writes_read_the_file_without_the_map_and_the_next_read_maps_it_again(tm
     db.bind(f"sqlite:///{path}", checkpoint_interval=0)
     try:
         db.create_tables()
-        from gateway.models import Account
+        from gateway.domain.models import Account
 
         assert db.database.execute_sql("SELECT count(*) FROM account").fetchone()[0] == 0
         assert _mapped(path) and _mmap_pragma() == db.MMAP_SIZE
@@ -97,7 +97,7 @@ def test_with_mmap_turned_off_writes_and_reads_leave_it_off(tmp_path):
     db.bind(f"sqlite:///{path}", checkpoint_interval=0, mmap_size=0)
     try:
         db.create_tables()
-        from gateway.models import Account
+        from gateway.domain.models import Account
 
         with db.write_transaction():
             Account.create(id="a", name="Shop")

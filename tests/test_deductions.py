@@ -5,8 +5,8 @@ import datetime as dt
 
 import pytest
 
-from gateway.deductions import Outcome, Rules, add_interval, replay
-from gateway.models import Customer, Depreciation, Fee, LedgerEntry, Membership, utcnow
+from gateway.domain.deductions import Outcome, Rules, add_interval, replay
+from gateway.domain.models import Customer, Depreciation, Fee, LedgerEntry, Membership, utcnow
 
 T0 = dt.datetime(2024, 1, 15, 12, 0, 0)
 LONG_AGO = dt.datetime(2000, 1, 1)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from lxml import html
 
-from gateway.docs_page import PERMISSION_TEXT
-from gateway.registry import registry
+from gateway.legacy.docs_page import PERMISSION_TEXT
+from gateway.legacy.registry import registry
 
 
 def sections(client) -> dict:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.models import Depreciation, Fee
+from gateway.domain.models import Depreciation, Fee
 
 FEES_ONLY = "Fees are only available for points and giftcard campaigns"
 DEPRECIATIONS_ONLY = "Depreciations are only available for points and giftcard campaigns"

@@ -7,7 +7,7 @@ import pytest
 from lxml import etree
 
 from conftest import MANAGER_KEY
-from gateway.models import ALL_MODELS, Campaign
+from gateway.domain.models import ALL_MODELS, Campaign
 
 AUTH = {"user_id": "mgr", "user_password": MANAGER_KEY, "account_id": "shop"}
 NEW = {**AUTH, "type": "campaign_new", "action": "campaign", "campaign_type": "points", "campaign_name": "Safe"}

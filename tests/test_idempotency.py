@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from gateway.campaigns import create_campaign
-from gateway.models import Customer, IdempotencyRecord, LedgerEntry, Membership
+from gateway.domain.campaigns import create_campaign
+from gateway.domain.models import Customer, IdempotencyRecord, LedgerEntry, Membership
 from servers import form, fresh_database, running_server
 
 

@@ -12,11 +12,13 @@ import peewee as pw
 import pytest
 
 from conftest import MANAGER_KEY, seed_tenants
-from gateway import auth, campaigns, create_app, db
-from gateway.auth import hash_key
-from gateway.models import Campaign, Customer, Depreciation, Fee, LedgerEntry, Reward, User
-from gateway.render import XML, render
-from gateway.tree import E, Items
+from gateway import create_app
+from gateway.domain import campaigns, db
+from gateway.legacy import auth
+from gateway.legacy.auth import hash_key
+from gateway.domain.models import Campaign, Customer, Depreciation, Fee, LedgerEntry, Reward, User
+from gateway.legacy.render import XML, render
+from gateway.legacy.tree import E, Items
 
 AUTH_FAILED = "Authentication failed"
 
@@ -220,8 +222,8 @@ def test_history_names_each_recording_user_from_the_callers_account_only(api):
 
 
 def test_a_leaf_tuple_and_a_text_element_render_alike_in_every_format():
-    from gateway.render import OutputFormat
-    from gateway.tree import from_plain, to_plain
+    from gateway.legacy.render import OutputFormat
+    from gateway.legacy.tree import from_plain, to_plain
 
     as_tuple = [E("r", [("a", "x&y"), ("b", ""), Items("cs", [E("c", [("d", "1")])])])]
     as_element = [E("r", [E("a", [], "x&y"), E("b", [], ""), Items("cs", [E("c", [E("d", [], "1")])])])]
@@ -233,7 +235,7 @@ def test_a_leaf_tuple_and_a_text_element_render_alike_in_every_format():
 # --- rows hydrated without peewee's per-column machinery (db._row_maker) -------------------------------
 
 def test_prepared_rows_of_every_model_match_peewee_rows_and_behave_alike(api):
-    from gateway.models import ALL_MODELS
+    from gateway.domain.models import ALL_MODELS
 
     cid = api.ok("campaign_new", action="campaign", campaign_type="points", campaign_name="Rows",
                  reward_ratio="2.5")["campaign"]["id"]
@@ -289,8 +291,8 @@ def test_prepared_tuples_and_aliases_match_peewee(app):
 
 
 def test_a_balance_read_in_one_statement_equals_the_general_path(api):
-    from gateway import balances
-    from gateway import transactions as domain
+    from gateway.domain import balances
+    from gateway.domain import transactions as domain
 
     cid = api.ok("campaign_new", action="campaign", campaign_type="points", campaign_name="One")["campaign"]["id"]
     fees = api.ok("campaign_new", action="campaign", campaign_type="points", campaign_name="Fees")["campaign"]["id"]
@@ -326,7 +328,7 @@ def test_a_balance_read_in_one_statement_equals_the_general_path(api):
 
 
 def test_the_campaign_and_customer_read_in_one_statement_equal_the_separate_reads(api):
-    from gateway import transactions as domain
+    from gateway.domain import transactions as domain
 
     cid = api.ok("campaign_new", action="campaign", campaign_type="points", campaign_name="Both")["campaign"]["id"]
     api.ok("campaign_fee_new", campaign_id=cid, fee_amount="1", fee_interval="30", interval_type="days",
@@ -355,8 +357,8 @@ def test_a_balance_reads_its_history_in_the_same_statement_as_history_does(api):
     # order the aggregate does not promise; PostgreSQL: lists from the driver). It must give exactly
     # what history() reads on its own: deleted and reversing rows left out, user names or ids, items,
     # custom fields, authorizations, newest first with ties broken by id, for every limit.
-    from gateway import transactions as domain
-    from gateway.models import Item
+    from gateway.domain import transactions as domain
+    from gateway.domain.models import Item
 
     User.update(name="Till Three").where(User.user_id == "clerk").execute()
     points = api.ok("campaign_new", action="campaign", campaign_type="points", campaign_name="H")["campaign"]["id"]

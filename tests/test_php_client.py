@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import IN_CI, MANAGER_KEY, STAFF_KEY, create_pg_database, drop_pg_database, require_postgres
-from gateway import db
+from gateway.domain import db
 from servers import prepare_database, running_server
 
 PHP_DIR = Path(__file__).resolve().parent / "php"

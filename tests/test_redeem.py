@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.models import Campaign, Customer, Item, LedgerEntry, Membership, Reward
+from gateway.domain.models import Campaign, Customer, Item, LedgerEntry, Membership, Reward
 
 
 def campaign(api, type_, **fields) -> str:

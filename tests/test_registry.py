@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from gateway.errors import LegacyError
-from gateway.registry import Registry, registry
-from schemas.base import EmptySchema
+from gateway.legacy.messages import LegacyError
+from gateway.legacy.registry import Registry, registry
+from schemas.legacy.base import EmptySchema
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -126,9 +126,9 @@ def test_iteration_is_sorted_and_calls_know_their_name_and_summary():
 def test_a_module_registering_an_existing_call_fails_at_import(tmp_path):
     module = tmp_path / "dup_call.py"
     module.write_text(
-        "from gateway import calls\n"
-        "from gateway.registry import call\n"
-        "from schemas.base import EmptySchema\n"
+        "from gateway.legacy import calls\n"
+        "from gateway.legacy.registry import call\n"
+        "from schemas.legacy.base import EmptySchema\n"
         "calls.load_all()\n"
         "@call('CAMPAIGNS_LIST', schema=EmptySchema)\n"
         "def again(data, caller):\n"

@@ -7,8 +7,8 @@ import pytest
 from lxml import etree
 
 from conftest import parse_jsonp
-from gateway.render import OutputFormat, render, render_error
-from gateway.tree import Items, el
+from gateway.legacy.render import OutputFormat, render, render_error
+from gateway.legacy.tree import Items, el
 
 
 def new_campaign(api, name="Stamp card") -> dict:
@@ -246,8 +246,8 @@ def test_error_envelope_in_condensed_json():
 
 
 def test_a_broken_database_gives_an_error_envelope_and_jsonp_still_gets_200(api):
-    from gateway import db
-    from gateway.models import User
+    from gateway.domain import db
+    from gateway.domain.models import User
 
     # The user table: nothing references it, so recreating it leaves the schema as it was.
     db.database.drop_tables([User])
@@ -276,7 +276,7 @@ ROW_TEXTS = [("1", "2026-01-02 03:04:05", "plain", ""), ("2", "", "&<>\r\x00 \u0
 
 
 def as_rows(lazy: bool = False) -> list:
-    from gateway.tree import new_row
+    from gateway.legacy.tree import new_row
 
     rows = [new_row(("entry", ROW_NAMES, texts)) for texts in ROW_TEXTS]
     nested = el("customer", el("inner", name="A"), code="C1")
@@ -286,7 +286,7 @@ def as_rows(lazy: bool = False) -> list:
 
 
 def as_elements(lazy: bool = False) -> list:
-    from gateway.tree import E
+    from gateway.legacy.tree import E
 
     elements = [E("entry", list(zip(ROW_NAMES, texts))) for texts in ROW_TEXTS]
     nested = el("customer", el("inner", name="A"), code="C1")
@@ -318,8 +318,8 @@ def test_lists_of_rows_of_any_length_and_texts_are_written_as_their_elements():
     # like the tags the empties are written with, escaping, and lists of mixed shapes.
     import random
 
-    from gateway.render import _ROWS_AT_ONCE
-    from gateway.tree import E, Row
+    from gateway.legacy.render import _ROWS_AT_ONCE
+    from gateway.legacy.tree import E, Row
 
     rng = random.Random(11)
     pool = ["", "", "plain", "0", "100%", "%s", "<empty></empty>", "<note/>", "a&b", "\u00e9\u2028", "tab\t",
@@ -341,7 +341,7 @@ def test_lists_of_rows_of_any_length_and_texts_are_written_as_their_elements():
 
 
 def test_rows_survive_the_idempotency_store_and_refuse_repeated_names():
-    from gateway.tree import Row, from_plain, to_plain
+    from gateway.legacy.tree import Row, from_plain, to_plain
 
     tree = as_rows()
     assert from_plain(json.loads(json.dumps(to_plain(tree)))) == tree
@@ -359,7 +359,7 @@ def test_indented_json_is_what_json_dumps_writes():
     # None, booleans, tuples) are left to json.dumps, anywhere in the value.
     import random
 
-    from gateway.render import _dumps
+    from gateway.legacy.render import _dumps
 
     chars = ["a", "Z", "0", " ", "\n", "\t", "\x00", "\x1f", '"', "\\", "/", "\u00e9", "\u2028", "\u2029",
              "\U0001f600", "<", "&", "'", "\ud800"]

@@ -17,8 +17,8 @@ import peewee as pw
 import pytest
 
 from conftest import create_pg_database, drop_pg_database, require_postgres
-from gateway import db, ledger
-from gateway.models import Customer, LedgerEntry, Membership
+from gateway.domain import db, ledger
+from gateway.domain.models import Customer, LedgerEntry, Membership
 
 ROWS = 100_000
 CUSTOMERS = 1_000

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from gateway import db, ledger
-from gateway.models import Campaign, Customer, LedgerEntry, User, utcnow
+from gateway.domain import db, ledger
+from gateway.domain.models import Campaign, Customer, LedgerEntry, User, utcnow
 
 REPORTS = ("transactions_all", "customers_balances", "customers_all", "customers_new", "customers_frequent",
            "customers_Inactive", "customers_birthday", "customers_custom_date", "customers_search")
@@ -274,7 +274,7 @@ def test_customers_balances_pages(api, members, encoding):
 
 
 def test_customers_balances_pages_across_database_pages(api, members, monkeypatch):
-    from gateway import reports
+    from gateway.domain import reports
 
     # Small database pages make the keyset continue from an offset and stop at a limit mid-page.
     monkeypatch.setattr(reports, "PAGE", 2)
@@ -420,7 +420,7 @@ def test_customers_search(api):
 
 
 def test_customer_reports_page_through_the_database(api, monkeypatch):
-    from gateway import reports
+    from gateway.domain import reports
 
     monkeypatch.setattr(reports, "PAGE", 3)
     pts = new_campaign(api)

@@ -6,10 +6,10 @@ import random
 import pytest
 from marshmallow import ValidationError
 
-from gateway import calls
-from gateway.registry import registry
-from schemas.base import LegacySchema
-from schemas.transactions import RecordActivity
+from gateway.legacy import calls
+from gateway.legacy.registry import registry
+from schemas.legacy.base import LegacySchema
+from schemas.legacy.transactions import RecordActivity
 
 calls.load_all()
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from gateway.models import Campaign, Customer, Item, LedgerEntry, Membership, Promo, utcnow
+from gateway.domain.models import Campaign, Customer, Item, LedgerEntry, Membership, Promo, utcnow
 
 
 def campaign(api, type_, **fields) -> str:

@@ -8,7 +8,8 @@ import pytest
 from lxml import etree
 
 from conftest import MANAGER_KEY, parse_jsonp
-from gateway import create_app, db
+from gateway import create_app
+from gateway.domain import db
 
 AUTH = {"user_id": "mgr", "user_password": MANAGER_KEY, "account_id": "shop"}
 LATIN1_NAME = "Caf\u00e9 \u20ac5 na\u00efve"  # é and ï are Latin-1; € is 0x80 in Windows-1252
@@ -242,7 +243,7 @@ def test_the_urlencoded_parser_reads_exactly_what_parse_qsl_reads():
     import random
     from urllib.parse import parse_qsl
 
-    from gateway.transport import _urlencoded_pairs
+    from gateway.legacy.transport import _urlencoded_pairs
 
     alphabet = [b"a", b"b", b"=", b"&", b"+", b"%", b"%2", b"%41", b"%zz", b"%e9", b"%C3%A9", b" ", b"\xe9", b";", b"%26", b"%3D"]
     rnd = random.Random(11)

@@ -1,14 +1,14 @@
 """Legacy calls that enrol, change, find, show, check and remove customers."""
 from __future__ import annotations
 
-from schemas import customers as s
+from schemas.legacy import customers as s
 
-from .. import customers as domain
-from ..errors import INVALID_FIELD, MISSING_FIELD
-from ..models import Customer
+from ...domain import customers as domain
+from ..messages import INVALID_FIELD, MISSING_FIELD
+from ...domain.models import Customer
 from ..registry import call, registry
 from ..tree import E, Items, el, leaf, leaves
-from ..units import format_units
+from ...domain.units import format_units
 
 RECORD_ERRORS = (domain.CODE_IN_USE, domain.CARD_IN_USE, domain.USERNAME_IN_USE, "Campaign not found",
                  "Give card_number or card_number_generate, not both")

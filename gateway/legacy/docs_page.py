@@ -6,7 +6,7 @@ from html import escape
 from flask import Blueprint, Response
 from marshmallow import fields as mf
 
-from .errors import AUTH_FAILED, BAD_CALLBACK, MISSING_FIELD, PERMISSION_DENIED, UNKNOWN_TYPE
+from .messages import AUTH_FAILED, BAD_CALLBACK, MISSING_FIELD, PERMISSION_DENIED, UNKNOWN_TYPE
 from .registry import registry
 
 bp = Blueprint("docs", __name__)

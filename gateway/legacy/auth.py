@@ -7,10 +7,10 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from . import db
-from .db import Prepared
-from .errors import AUTH_FAILED, PERMISSION_DENIED, LegacyError
-from .models import Account, User
+from ..domain import db
+from ..domain.db import Prepared
+from .messages import AUTH_FAILED, PERMISSION_DENIED, LegacyError
+from ..domain.models import Account, User
 
 # Compared against when no user matches, so a wrong user id costs the same work as a wrong key.
 _DUMMY_HASH = hashlib.sha256(b"rewardgate: no such user").hexdigest()

@@ -18,7 +18,7 @@ import peewee as pw
 from . import deductions
 from .balances import Holding
 from .campaigns import get_campaign
-from .errors import NotFound
+from ..legacy.messages import NotFound
 from .ledger import live_entries
 from .models import Campaign, Customer, LedgerEntry, Membership, User, utcnow
 

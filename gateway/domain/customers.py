@@ -22,7 +22,7 @@ from . import db
 from .balances import holdings, member_campaign_ids
 from .campaigns import get_campaign, list_campaigns
 from .db import Prepared, database
-from .errors import INVALID_FIELD, LegacyError, NotFound
+from ..legacy.messages import INVALID_FIELD, LegacyError, NotFound
 from .ledger import enroll
 from .models import Campaign, Customer, Reward
 from .units import EVENTS, POINTS

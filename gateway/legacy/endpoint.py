@@ -11,12 +11,13 @@ from flask import Blueprint, Request, Response, current_app, request
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from schemas.base import messages_of
+from schemas.legacy.base import messages_of
 
-from . import answers, db
+from . import answers
+from ..domain import db
 from .auth import authenticate, authorize
-from .errors import BODY_TOO_LARGE, INTERNAL, LegacyError
-from .models import IdempotencyRecord
+from .messages import BODY_TOO_LARGE, INTERNAL, LegacyError
+from ..domain.models import IdempotencyRecord
 from .registry import Call, registry
 from .render import OutputFormat, render, render_error
 from .transport import fallback_format, output_format, query_form, read_form, refuse_nul

@@ -11,8 +11,8 @@ from typing import Callable, Iterator
 
 from marshmallow import Schema
 
-from .db import TOPICS
-from .errors import MISSING_FIELD, UNKNOWN_ACTION, UNKNOWN_TYPE, LegacyError
+from ..domain.db import TOPICS
+from .messages import MISSING_FIELD, UNKNOWN_ACTION, UNKNOWN_TYPE, LegacyError
 
 # Who may make a call: "read" any user; "till" any user, and it writes customers or transactions (a
 # shop's cashier must enrol and record); "manage" manager-level users only.

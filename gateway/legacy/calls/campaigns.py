@@ -1,15 +1,15 @@
 """Legacy calls that create, change, list and retire campaigns."""
 from __future__ import annotations
 
-from schemas import campaigns as s
+from schemas.legacy import campaigns as s
 
-from .. import campaigns as domain
-from .. import listing
-from ..errors import INVALID_FIELD
-from ..models import Campaign, Item
+from ...domain import campaigns as domain
+from ...domain import query as listing
+from ..messages import INVALID_FIELD
+from ...domain.models import Campaign, Item
 from ..registry import call
 from ..tree import E, Items, el, leaves
-from ..units import BUYX, DEFAULT_POINTS_RATIO, EARNED, POINTS, format_units
+from ...domain.units import BUYX, DEFAULT_POINTS_RATIO, EARNED, POINTS, format_units
 
 NOT_FOUND = "Campaign not found"
 SEARCH_ERRORS = listing.errors(s.CAMPAIGN_SEARCH)

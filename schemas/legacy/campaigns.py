@@ -9,8 +9,8 @@ import re
 
 from marshmallow import ValidationError, pre_load, validates_schema
 
-from gateway.listing import MAX_LENGTH, OPERATORS, SORT_ORDERS, VALUELESS
-from gateway.units import CAMPAIGN_TYPES
+from gateway.domain.query import MAX_LENGTH, OPERATORS, SORT_ORDERS, VALUELESS
+from gateway.domain.units import CAMPAIGN_TYPES
 
 from .base import Choice, CommaList, DateTime, Flag, Id, LegacySchema, Number, PatternSchema, Text, Whole
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 
-from schemas import campaigns as s
+from schemas.legacy import campaigns as s
 
-from .. import campaigns as domain
-from .. import db, listing
-from ..errors import INVALID_FIELD, MISSING_FIELD
-from ..models import Item, Promo, Reward
+from ...domain import campaigns as domain
+from ...domain import db
+from ...domain import query as listing
+from ..messages import INVALID_FIELD, MISSING_FIELD
+from ...domain.models import Item, Promo, Reward
 from ..registry import call
 from ..tree import Items, el, leaves
 from .campaigns import picked

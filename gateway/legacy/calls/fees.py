@@ -5,14 +5,14 @@ Fee amounts are in the campaign's unit: whole points, or money on a gift card. D
 """
 from __future__ import annotations
 
-from schemas import campaigns as s
+from schemas.legacy import campaigns as s
 
-from .. import campaigns as domain
-from ..errors import INVALID_FIELD, MISSING_FIELD
-from ..models import Depreciation, Fee
+from ...domain import campaigns as domain
+from ..messages import INVALID_FIELD, MISSING_FIELD
+from ...domain.models import Depreciation, Fee
 from ..registry import call
 from ..tree import Items, el
-from ..units import format_units
+from ...domain.units import format_units
 from .campaigns import picked
 
 NEED_CAMPAIGN = MISSING_FIELD.format("campaign_id")

@@ -16,7 +16,7 @@ from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDeco
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request
 
-from .errors import BAD_CALLBACK, BAD_OUTPUT, INVALID_FIELD, LegacyError
+from .messages import BAD_CALLBACK, BAD_OUTPUT, INVALID_FIELD, LegacyError
 from .render import OutputFormat
 
 MAX_PARTS = 1000

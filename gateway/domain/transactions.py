@@ -30,7 +30,7 @@ import peewee as pw
 from . import balances, customers, deductions, ledger
 from .campaigns import CAMPAIGN, HAS_DEDUCTIONS, get_campaign
 from .db import Prepared, as_model, is_sqlite
-from .errors import INVALID_FIELD, MISSING_FIELD, LegacyError, NotFound
+from ..legacy.messages import INVALID_FIELD, MISSING_FIELD, LegacyError, NotFound
 from .models import Campaign, Customer, Item, LedgerEntry, Membership, Promo, Reward, User, utcnow
 from .units import BUYX, DEFAULT_POINTS_RATIO, EARNED, EVENTS, GIFTCARD, POINTS, format_units, money_to_cents
 

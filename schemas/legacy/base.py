@@ -19,7 +19,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre
 from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
 from marshmallow.utils import missing
 
-from gateway.errors import INVALID_FIELD, MISSING_FIELD
+from gateway.legacy.messages import INVALID_FIELD, MISSING_FIELD
 
 MAX_TEXT = 64000
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import peewee as pw
 
 from .db import Prepared, PreparedInsert, database
-from .errors import LegacyError
+from ..legacy.messages import LegacyError
 from .models import Campaign, Customer, LedgerEntry, Membership, utcnow
 
 INSUFFICIENT = "Insufficient balance"

@@ -15,8 +15,8 @@ from decimal import Decimal
 import peewee as pw
 
 from .db import Prepared, PreparedInsert, database
-from .errors import INVALID_FIELD, LegacyError, NotFound
-from .listing import Column, Page, paginate
+from ..legacy.messages import INVALID_FIELD, LegacyError, NotFound
+from .query import Column, Page, paginate
 from .models import Campaign, Depreciation, Fee, Item, Promo, Reward
 from .units import BUYX, CAMPAIGN_TYPES, EARNED, EVENTS, GIFTCARD, POINTS, decimal_text, money_to_cents, scale, to_units
 

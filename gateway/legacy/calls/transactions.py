@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 
-from schemas import transactions as s
+from schemas.legacy import transactions as s
 
-from .. import transactions as domain
-from ..balances import holdings
-from ..errors import MISSING_FIELD
-from ..ledger import INSUFFICIENT
-from ..models import Item
+from ...domain import transactions as domain
+from ...domain.balances import holdings
+from ..messages import MISSING_FIELD
+from ...domain.ledger import INSUFFICIENT
+from ...domain.models import Item
 from ..registry import call, registry
 from ..tree import NO_ATTRS, E, Items, el, leaves, new_row
-from ..units import BUYX, format_units, formatter
+from ...domain.units import BUYX, format_units, formatter
 
 def _stamp(when) -> str:
     # "YYYY-MM-DD HH:MM:SS": isoformat is a third of strftime's cost, ten times per balance call.

@@ -13,8 +13,8 @@ from decimal import Decimal, InvalidOperation
 
 import peewee as pw
 
-from .errors import INVALID_FIELD, MISSING_FIELD, LegacyError
-from .tree import E, el
+from ..legacy.messages import INVALID_FIELD, MISSING_FIELD, LegacyError
+from ..legacy.tree import E, el
 
 OPERATORS = ("eq", "ne", "bw", "bn", "ew", "en", "cn", "nc", "nu", "nn", "in", "ni")
 VALUELESS = ("nu", "nn")

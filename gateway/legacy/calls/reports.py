@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 from typing import Iterable, Iterator
 
-from schemas import reports as s
+from schemas.legacy import reports as s
 
-from .. import reports as domain
-from ..models import Customer, LedgerEntry
+from ...domain import reports as domain
+from ...domain.models import Customer, LedgerEntry
 from ..registry import call
 from ..tree import E, Items, el, leaves
-from ..units import BUYX, EARNED, EVENTS, GIFTCARD, POINTS, format_units
+from ...domain.units import BUYX, EARNED, EVENTS, GIFTCARD, POINTS, format_units
 from .customers import customer_node
 
 CAMPAIGN_NOT_FOUND = "Campaign not found"

@@ -1,0 +1,1 @@
+"""Request schemas, one folder per door."""
