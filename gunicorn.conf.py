@@ -15,13 +15,3 @@ limit_request_line = 8190
 header_map = "dangerous"
 accesslog = os.environ.get("REWARDGATE_ACCESS_LOG")  # off by default: query strings may hold keys
 
-
-def post_worker_init(worker):
-    # Everything the worker has built by now (modules, the Flask app, models, schemas: ~44,000 objects)
-    # lives as long as the worker. Frozen, the cyclic garbage collector stops re-scanning it at every
-    # older-generation collection: ~10 µs per request in-process, a twentieth of a balance's own work
-    # (docs/performance.md, "Fifth pass").
-    import gc
-
-    gc.collect()
-    gc.freeze()

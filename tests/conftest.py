@@ -17,7 +17,7 @@ from lxml import etree
 
 from gateway import create_app
 from gateway.domain import db
-from gateway.legacy.auth import hash_key
+from gateway.domain.users import hash_key
 from gateway.domain.models import ALL_MODELS, Account, User
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import MANAGER_KEY, OTHER_KEY, STAFF_KEY
 from gateway.domain import db
-from gateway.legacy.auth import hash_key
+from gateway.domain.users import hash_key
 from gateway.domain.models import ALL_MODELS, User
 
 AUTH_FAILED = "Authentication failed"

@@ -257,18 +257,13 @@ def test_cascades_and_keyset_pages_are_planned_on_an_index(app, backend):
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_a_customers_history_is_read_in_index_order_without_statistics(app, backend):
     # init-db never runs ANALYZE: without statistics SQLite must still take the customer's own rows in
-    # the order customer_balance shows them (newest first), not walk the whole campaign's ledger; the
-    # balance reads them in a subquery of its one statement.
-    from gateway.domain.transactions import _LAST_IN_HISTORY, _STANDING_BY, history, standing
+    # the order customer_balance shows them (newest first), not walk the whole campaign's ledger.
+    from gateway.domain.transactions import history_query
 
     campaign = Campaign.create(id="1234567890123456", account="shop", type="points", name="P")
     customer = Customer.create(account="shop", code="H1")
-    history("shop", customer, campaign, 10)
-    standing("shop", campaign.id, "H1", None, history=10)
-    for statement, args in ((_LAST_IN_HISTORY, ["shop", customer.id, campaign.id, 10]),
-                            (_STANDING_BY["code"], ["shop", campaign.id, "H1", 10])):
-        _, sql, slots = statement._compiled[type(db.database.obj)]
-        steps = plan(sql, [args[n] if n is not None else constant for n, constant in slots])
+    for limit in (10, None):
+        steps = plan(*history_query("shop", customer, campaign, limit).sql())
         assert not any("TEMP B-TREE" in s for s in steps), steps
         assert any("ledger_entry_customer_id_campaign_id_created" in s for s in steps), steps
         assert not any(s.startswith("SCAN") and "ledger_entry" in s for s in steps), steps

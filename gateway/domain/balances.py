@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import deductions
-from .db import Prepared
 from .models import Campaign, Customer, Membership
 
 
@@ -29,20 +28,12 @@ def _memberships(*where):
     return Membership.select(Membership.campaign, Membership.item, Membership.balance).where(*where).tuples()
 
 
-# One campaign is the common case (every transaction and balance call): prepared.
-_ONE_CAMPAIGN = Prepared(lambda customer_id, campaign_id: _memberships(
-    Membership.customer == customer_id, Membership.campaign == campaign_id))
-
-
 def holdings(customer: Customer, campaigns: list[Campaign]) -> dict[str, Holding]:
     """Balances of ``customer`` in each of ``campaigns`` (a campaign without activity holds 0)."""
     result = {c.id: Holding(c) for c in campaigns}
     if not result:
         return result
-    if len(result) == 1:
-        rows = _ONE_CAMPAIGN(customer.id, campaigns[0].id)
-    else:
-        rows = _memberships(Membership.customer == customer.id, Membership.campaign.in_(list(result)))
+    rows = _memberships(Membership.customer == customer.id, Membership.campaign.in_(list(result)))
     for campaign_id, item, balance in rows:
         holding = result[campaign_id]
         holding.stored += balance

@@ -14,18 +14,11 @@ from decimal import Decimal
 
 import peewee as pw
 
-from .db import Prepared, PreparedInsert, database
-from ..legacy.messages import INVALID_FIELD, LegacyError, NotFound
-from .query import Column, Page, paginate
+from .db import database
+from .errors import Conflict, InvalidValue, NotFound, Unavailable
+from .query import Column, ListQuery, Page, paginate
 from .models import Campaign, Depreciation, Fee, Item, Promo, Reward
 from .units import BUYX, CAMPAIGN_TYPES, EARNED, EVENTS, GIFTCARD, POINTS, decimal_text, money_to_cents, scale, to_units
-
-CAMPAIGN = "Campaign"
-NOTHING_TO_UPDATE = "Nothing to update: give at least one new value"
-ALREADY_ACTIVE = "Campaign is already active"
-ALREADY_INACTIVE = "Campaign is already deactivated"
-PROMO_DATES = "Invalid value for field promo_end_date: the end date must be after the start date"
-WHOLE_POINTS = "points campaigns take whole points"
 
 
 def new_campaign_id() -> str:
@@ -48,9 +41,9 @@ def create_campaign(
     two_tier_opt_out: bool = False,
 ) -> Campaign:
     if type not in CAMPAIGN_TYPES:
-        raise LegacyError(f"Unknown campaign type: {type}")
+        raise InvalidValue("type", "unknown_campaign_type", value=type)
     if type == EARNED and amount_per_event is None:
-        raise LegacyError("Missing required field: amount_per_event")
+        raise InvalidValue("amount_per_event", "missing")
     fields = dict(
         account=account_id,
         type=type,
@@ -70,7 +63,7 @@ def create_campaign(
                 return Campaign.create(id=new_campaign_id(), **fields)
         except pw.IntegrityError:
             continue  # a 1-in-10^15 id collision: draw again
-    raise LegacyError("Could not allocate a campaign id, please retry")
+    raise Unavailable("no_free_campaign_id")
 
 
 def update_campaign(campaign: Campaign, changes: dict) -> Campaign:
@@ -96,7 +89,7 @@ def update_campaign(campaign: Campaign, changes: dict) -> Campaign:
 
 def _save(row: pw.Model, changes: dict):
     if not changes:
-        raise LegacyError(NOTHING_TO_UPDATE)
+        raise InvalidValue("changes", "nothing_to_update")
     for key, value in changes.items():
         setattr(row, key, value)
     row.save(only=[row._meta.fields[k] for k in changes])
@@ -114,24 +107,22 @@ HAS_DEDUCTIONS = (
     | pw.fn.EXISTS(Depreciation.select(Depreciation.id).where((Depreciation.campaign == Campaign.id) & (Depreciation.interval > 0)))
 ).alias("has_deductions")
 
-# Every campaign call starts with one of these: prepared, so peewee does not rebuild the SQL each time.
-_CAMPAIGN = Prepared(_campaign_query)
-_ACTIVE_CAMPAIGN = Prepared(lambda account_id, campaign_id: _campaign_query(account_id, campaign_id).where(Campaign.active == True))  # noqa: E712
-
-
 def get_campaign(account_id: str, campaign_id: str, *, active_only: bool = True) -> Campaign:
     """The caller's campaign, or "Campaign not found" (for another account's id too)."""
-    rows = (_ACTIVE_CAMPAIGN if active_only else _CAMPAIGN)(account_id, campaign_id)
-    if not rows:
-        raise NotFound(CAMPAIGN)
-    return rows[0]
+    query = _campaign_query(account_id, campaign_id)
+    if active_only:
+        query = query.where(Campaign.active == True)  # noqa: E712
+    campaign = query.first()
+    if campaign is None:
+        raise NotFound("campaign")
+    return campaign
 
 
 def set_active(account_id: str, campaign_id: str, active: bool) -> Campaign:
     """Deactivate (put on hold) or reactivate a campaign; nothing else about it changes."""
     campaign = get_campaign(account_id, campaign_id, active_only=False)
     if campaign.active == active:
-        raise LegacyError(ALREADY_ACTIVE if active else ALREADY_INACTIVE)
+        raise Conflict("campaign_already_active" if active else "campaign_already_inactive")
     return _save(campaign, {"active": active})
 
 
@@ -150,37 +141,33 @@ def list_campaigns(account_id: str, *, active: bool = True, types: list[str] | N
     return query.order_by(Campaign.created, Campaign.id)
 
 
-CAMPAIGN_COLUMNS = {"campaign_name": Column(Campaign.name), "campaign_type": Column(Campaign.type)}
+CAMPAIGN_COLUMNS = {"name": Column(Campaign.name), "type": Column(Campaign.type)}
 
 
-def search_campaigns(account_id: str, data: dict, *, active: bool = True) -> Page:
-    """``list_campaigns`` with the API 1.5 search, sort and paging options in ``data``."""
-    query = list_campaigns(account_id, active=active, types=data.get("type_restrict") or data.get("campaign_type"))
-    return paginate(query, data, CAMPAIGN_COLUMNS, (Campaign.created, Campaign.id))
-
-
-def require_type(campaign: Campaign, allowed: tuple[str, ...], message: str) -> None:
-    if campaign.type not in allowed:
-        raise LegacyError(message)
+def search_campaigns(account_id: str, listing: ListQuery, *, active: bool = True, types: list[str] | None = None) -> Page:
+    """``list_campaigns`` searched, sorted and paged by ``listing`` (columns ``name`` and ``type``)."""
+    query = list_campaigns(account_id, active=active, types=types)
+    return paginate(query, listing, CAMPAIGN_COLUMNS, (Campaign.created, Campaign.id))
 
 
 # --- what hangs from a campaign ----------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
 class PartKind:
-    noun: str  # in "<noun> not found"
+    noun: str  # "reward": NotFound("reward"), Conflict("reward_wrong_campaign_type")
     types: tuple[str, ...]  # the campaign types that may have it
-    wrong_type: str
+
+    @property
+    def wrong_type(self) -> Conflict:
+        return Conflict(f"{self.noun}_wrong_campaign_type", allowed=self.types)
 
 
 PARTS: dict[type[pw.Model], PartKind] = {
-    Reward: PartKind("Reward", (POINTS, EVENTS), "Rewards are only available for points and events campaigns"),
-    Promo: PartKind("Promo", (POINTS,), "Promotions are only available for points campaigns"),
-    Item: PartKind("Item", (BUYX,), "Items are only available for buyx campaigns"),
-    Fee: PartKind("Fee", (POINTS, GIFTCARD), "Fees are only available for points and giftcard campaigns"),
-    Depreciation: PartKind(
-        "Depreciation", (POINTS, GIFTCARD), "Depreciations are only available for points and giftcard campaigns"
-    ),
+    Reward: PartKind("reward", (POINTS, EVENTS)),
+    Promo: PartKind("promo", (POINTS,)),
+    Item: PartKind("item", (BUYX,)),
+    Fee: PartKind("fee", (POINTS, GIFTCARD)),
+    Depreciation: PartKind("depreciation", (POINTS, GIFTCARD)),
 }
 
 
@@ -188,7 +175,8 @@ def campaign_for(model: type[pw.Model], account_id: str, campaign_id: str) -> Ca
     """The caller's active campaign, if its type may have ``model`` rows."""
     campaign = get_campaign(account_id, campaign_id)
     kind = PARTS[model]
-    require_type(campaign, kind.types, kind.wrong_type)
+    if campaign.type not in kind.types:
+        raise kind.wrong_type
     return campaign
 
 
@@ -210,13 +198,9 @@ def get_part(model: type[pw.Model], account_id: str, part_id: int, campaign_id: 
     return part
 
 
-# Adding a reward is a benchmarked call (campaign_new action=reward): its INSERT is prepared.
-_INSERTS = {model: PreparedInsert(model) for model in PARTS}
-
-
 def add_part(model: type[pw.Model], account_id: str, campaign_id: str, **fields):
     campaign = campaign_for(model, account_id, campaign_id)
-    return _INSERTS[model](campaign=campaign, **_checked(model, campaign, fields, None))
+    return model.create(campaign=campaign, **_checked(model, campaign, fields, None))
 
 
 def update_part(model: type[pw.Model], account_id: str, part_id: int, campaign_id: str | None, changes: dict):
@@ -235,29 +219,10 @@ def parts(model: type[pw.Model], campaign: Campaign, order: tuple = ()):
     return model.select().where(model.campaign == campaign.id).order_by(*order, model.id)
 
 
-# campaign_rewards is what tills ask most: the campaign and its rewards in one prepared statement, as
-# tuples rather than model objects.
-_REWARDS = Prepared(
-    lambda account_id, campaign_id: Campaign.select(
-        Campaign.id, Campaign.type, Reward.id, Reward.level, Reward.description, Reward.identifier, Reward.custom_fields
-    )
-    .join(Reward, pw.JOIN.LEFT_OUTER)
-    .where((Campaign.id == campaign_id) & (Campaign.account == account_id) & (Campaign.active == True))  # noqa: E712
-    .order_by(Reward.level, Reward.id)
-    .tuples()
-)
-
-
-def rewards_of(account_id: str, campaign_id: str) -> tuple[str, list[tuple]]:
-    """The caller's active points or events campaign's id and its rewards, cheapest first, each as
-    ``(id, level, description, identifier, custom_fields)``; errors as ``campaign_for(Reward, ...)``."""
-    rows = _REWARDS(account_id, campaign_id)
-    if not rows:
-        raise NotFound(CAMPAIGN)
-    kind = PARTS[Reward]
-    if rows[0][1] not in kind.types:
-        raise LegacyError(kind.wrong_type)
-    return rows[0][0], [row[2:] for row in rows if row[2] is not None]
+def rewards_of(account_id: str, campaign_id: str) -> tuple[Campaign, list[Reward]]:
+    """The caller's active points or events campaign and its rewards, cheapest first."""
+    campaign = campaign_for(Reward, account_id, campaign_id)
+    return campaign, list(parts(Reward, campaign, (Reward.level,)))
 
 
 def _checked(model, campaign: Campaign, fields: dict, current) -> dict:
@@ -267,11 +232,11 @@ def _checked(model, campaign: Campaign, fields: dict, current) -> dict:
         start = fields.get("start_date", current.start_date if current else None)
         end = fields.get("end_date", current.end_date if current else None)
         if start is not None and end is not None and end <= start:
-            raise LegacyError(PROMO_DATES)
+            raise InvalidValue("end_date", "end_before_start")
         if "amount" in fields:
             fields["amount"] = decimal_text(fields["amount"])
     if model is Fee and "amount" in fields:
-        fields["amount"] = amount_units(fields["amount"], campaign, "fee_amount")
+        fields["amount"] = amount_units(fields["amount"], campaign, "amount")
     if model is Depreciation and "percentage" in fields:
         fields["percentage"] = decimal_text(fields["percentage"])
     if model is Reward and "custom_fields" in fields:
@@ -282,7 +247,7 @@ def _checked(model, campaign: Campaign, fields: dict, current) -> dict:
 def amount_units(value: Decimal, campaign: Campaign, field: str) -> int:
     """An amount in the campaign's unit (points, or money in cents), refusing fractions of a point."""
     if scale(campaign.type) == 0 and value != value.to_integral_value():
-        raise LegacyError(INVALID_FIELD.format(field, WHOLE_POINTS))
+        raise InvalidValue(field, "not_whole_points")
     return to_units(value, campaign.type)
 
 
@@ -303,19 +268,20 @@ def merge_custom_fields(stored: str, given: dict[str, str]) -> str:
     return json.dumps(dict(sorted(values.items(), key=lambda kv: custom_field_key(kv[0])[1])))
 
 
-PROMO_COLUMNS = {"promotion": Column(Promo.description), "operation": Column(Promo.operation),
-                 "multiplier": Column(Promo.amount, numeric=True)}
-ITEM_COLUMNS = {"service_product": Column(Item.description), "reward_id": Column(Item.id, numeric=True),
-                "buy_amount": Column(Item.reward_level, numeric=True)}
+PROMO_COLUMNS = {"description": Column(Promo.description), "operation": Column(Promo.operation),
+                 "amount": Column(Promo.amount, numeric=True)}
+ITEM_COLUMNS = {"description": Column(Item.description), "id": Column(Item.id, numeric=True),
+                "reward_level": Column(Item.reward_level, numeric=True)}
 SEARCHABLE = {Promo: PROMO_COLUMNS, Item: ITEM_COLUMNS}
 
 
-def search_parts(model: type[pw.Model], campaign: Campaign, data: dict) -> Page:
-    return paginate(model.select().where(model.campaign == campaign.id), data, SEARCHABLE[model], (model.id,))
+def search_parts(model: type[pw.Model], campaign: Campaign, listing: ListQuery) -> Page:
+    """A campaign's promotions or items, searched, sorted and paged (columns: ``SEARCHABLE``)."""
+    return paginate(model.select().where(model.campaign == campaign.id), listing, SEARCHABLE[model], (model.id,))
 
 
 __all__ = [
     "BUYX", "PARTS", "add_part", "campaign_for", "create_campaign", "delete_campaign", "delete_part",
-    "get_campaign", "get_part", "list_campaigns", "parts", "require_type", "rewards_of", "search_campaigns",
+    "get_campaign", "get_part", "list_campaigns", "parts", "rewards_of", "search_campaigns",
     "search_parts", "set_active", "update_campaign", "update_part",
 ]

@@ -18,41 +18,53 @@ from typing import Iterator
 import peewee as pw
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from dataclasses import field
+
 from . import db
 from .balances import holdings, member_campaign_ids
 from .campaigns import get_campaign, list_campaigns
-from .db import Prepared, database
-from ..legacy.messages import INVALID_FIELD, LegacyError, NotFound
+from .db import database
+from .errors import Conflict, Forbidden, InvalidValue, NotFound, Unavailable
 from .ledger import enroll
 from .models import Campaign, Customer, Reward
 from .units import EVENTS, POINTS
 
 REWARD_TYPES = (POINTS, EVENTS)  # campaigns whose rewards have a level
-
-CUSTOMER = "Customer"
-CODE_IN_USE = "Customer code already in use"
-CARD_IN_USE = "Card number already in use"
-USERNAME_IN_USE = "Customer username already in use"
-ALREADY_REGISTERED = "Customer already registered"
-BAD_CREDENTIALS = "Customer credentials do not match"
-AMBIGUOUS = "More than one customer matches: give previous_code or previous_card"
-NO_FREE_CARD = "Could not find an unused card number: use more digits"
 MIN_RANDOM_DIGITS = 4
-TOO_FEW_DIGITS = f"must leave at least {MIN_RANDOM_DIGITS} random digits besides the prefix and suffix"
 
 # scrypt N=2^14, r=8, p=1 (16 MiB, ~70 ms here): the interactive-login setting of the scrypt paper and
 # Django's scrypt default. Every hash records its parameters, so raising them later needs no migration.
 PASSWORD_METHOD = "scrypt:16384:8:1"
 
-# Form name -> column, for the plain profile fields every customer call reads and shows.
-PROFILE = {
-    "first_name": "first_name", "last_name": "last_name", "phone": "phone", "email": "email",
-    "street1": "street1", "street2": "street2", "city": "city", "state": "state",
-    "postal_code": "postal_code", "country": "country", "custom_date": "custom_date",
-    "custom_field": "custom_field", "customer_username": "username",
-}
+# The plain profile columns, in the order customer answers show them.
+PROFILE = ("first_name", "last_name", "phone", "email", "street1", "street2", "city", "state",
+           "postal_code", "country", "custom_date", "custom_field", "username")
 # What customer_find looks through, besides the custom_field_N values.
-FIND_COLUMNS = ("code", "card_number", *PROFILE.values())
+FIND_COLUMNS = ("code", "card_number", *PROFILE)
+
+
+@dataclass(frozen=True, slots=True)
+class CardRequest:
+    """A card number to generate: ``digits`` in all, the prefix and suffix included."""
+
+    digits: int
+    prefix: str = ""
+    suffix: str = ""
+
+
+@dataclass(slots=True)
+class CustomerChanges:
+    """What a write says of a customer; None (or empty) leaves a value as it is."""
+
+    code: str | None = None
+    card_number: str | None = None
+    generate_card: CardRequest | None = None
+    random_code: bool = False  # a new customer gets a random code even when given a card number
+    profile: dict[str, str] = field(default_factory=dict)  # PROFILE column -> text
+    custom_fields: dict[str, str] = field(default_factory=dict)  # custom_field_N -> text
+    password: str | None = None
+    pin: str | None = None
+    campaign_ids: list[str] = field(default_factory=list)  # campaigns to enrol in
 
 
 # --- lookups ------------------------------------------------------------------------------------------
@@ -61,26 +73,19 @@ def _in_account(account_id: str):
     return Customer.select().where(Customer.account == account_id)
 
 
-# Every transaction and balance call looks its customer up: prepared, so the SQL is built once.
-_BY_CODE = Prepared(lambda account_id, code: _in_account(account_id).where(Customer.code == code))
-_BY_CARD = Prepared(lambda account_id, card_number: _in_account(account_id).where(Customer.card_number == card_number))
-
-
 def find(account_id: str, *, code: str | None = None, card_number: str | None = None) -> Customer | None:
     """The customer with this code, else with this card number, or None."""
     if code:
-        rows = _BY_CODE(account_id, code)
-    elif card_number:
-        rows = _BY_CARD(account_id, card_number)
-    else:
-        return None
-    return rows[0] if rows else None
+        return _in_account(account_id).where(Customer.code == code).first()
+    if card_number:
+        return _in_account(account_id).where(Customer.card_number == card_number).first()
+    return None
 
 
 def get(account_id: str, *, code: str | None = None, card_number: str | None = None) -> Customer:
     customer = find(account_id, code=code, card_number=card_number)
     if customer is None:
-        raise NotFound(CUSTOMER)
+        raise NotFound("customer")
     return customer
 
 
@@ -104,31 +109,26 @@ def new_code(account_id: str) -> str:
         code = _random_digits(16, leading_zero=False)
         if not _taken(account_id, Customer.code, code):
             return code
-    raise LegacyError("Could not allocate a customer code, please retry")
+    raise Unavailable("no_free_customer_code")
 
 
-def generate_card_number(account_id: str, digits: int, prefix: str = "", suffix: str = "", *, field: str) -> str:
-    """An unused card number of ``digits`` digits in all, prefix and suffix included.
-
-    It is unused both as a card number and as a code, so that it may become the customer's code.
-    """
-    random_part = digits - len(prefix) - len(suffix)
+def generate_card_number(account_id: str, request: CardRequest) -> str:
+    """An unused card number as ``request`` asks, unused both as a card number and as a code, so that
+    it may become the customer's code."""
+    random_part = request.digits - len(request.prefix) - len(request.suffix)
     if random_part < MIN_RANDOM_DIGITS:
-        raise LegacyError(INVALID_FIELD.format(field, TOO_FEW_DIGITS))
+        raise InvalidValue("digits", "too_few_random_digits", minimum=MIN_RANDOM_DIGITS)
     for _ in range(20):
-        number = prefix + _random_digits(random_part, leading_zero=bool(prefix)) + suffix
+        number = request.prefix + _random_digits(random_part, leading_zero=bool(request.prefix)) + request.suffix
         if not _taken(account_id, Customer.card_number, number) and not _taken(account_id, Customer.code, number):
             return number
-    raise LegacyError(NO_FREE_CARD)
+    raise Unavailable("no_free_card_number")
 
 
-def _card_from(account_id: str, data: dict) -> str | None:
-    if data.get("card_number_generate"):
-        return generate_card_number(
-            account_id, data["card_number_generate"], data.get("card_number_prefix", ""),
-            data.get("card_number_suffix", ""), field="card_number_generate",
-        )
-    return data.get("card_number")
+def _card_from(account_id: str, changes: CustomerChanges, given: str | None) -> str | None:
+    if changes.generate_card is not None:
+        return generate_card_number(account_id, changes.generate_card)
+    return given
 
 
 # --- credentials --------------------------------------------------------------------------------------
@@ -154,92 +154,93 @@ def _digits(text: str) -> str:
     return re.sub(r"\D", "", text)
 
 
-def credentials_match(customer: Customer | None, data: dict) -> bool:
-    """Whether the password and PIN in ``data`` (those given) match. Every hash is checked, always."""
+def credentials_match(customer: Customer | None, password: str | None, pin: str | None) -> bool:
+    """Whether the password and PIN given (not None) match. Every hash is checked, always."""
     ok = customer is not None
-    for key, column in (("customer_password", "password_hash"), ("customer_pin", "pin_hash")):
-        if data.get(key) is not None:
-            ok = _secret_matches(getattr(customer, column, None), data[key]) and ok
+    for offered, column in ((password, "password_hash"), (pin, "pin_hash")):
+        if offered is not None:
+            ok = _secret_matches(getattr(customer, column, None), offered) and ok
     return ok
 
 
-IDENTIFIERS = (("code", Customer.code), ("card_number", Customer.card_number), ("customer_username", Customer.username))
-
-
-def validate_credentials(account_id: str, data: dict) -> None:
+def validate_credentials(account_id: str, *, code: str | None = None, card_number: str | None = None,
+                         username: str | None = None, password: str | None = None, pin: str | None = None,
+                         phone: str | None = None) -> None:
     """Succeed only when the identifiers given all name one customer and every credential matches."""
     query = _in_account(account_id)
-    for key, column in IDENTIFIERS:
-        if data.get(key) is not None:
-            query = query.where(column == data[key])
+    for value, column in ((code, Customer.code), (card_number, Customer.card_number), (username, Customer.username)):
+        if value is not None:
+            query = query.where(column == value)
     found = list(query.limit(2))
     customer = found[0] if len(found) == 1 else None
-    ok = credentials_match(customer, data)
-    if data.get("phone") is not None:
-        ok = ok and _digits(customer.phone) == _digits(data["phone"]) != ""
+    ok = credentials_match(customer, password, pin)
+    if phone is not None:
+        ok = ok and _digits(customer.phone) == _digits(phone) != ""
     if not ok:
-        raise LegacyError(BAD_CREDENTIALS)
+        raise Forbidden("bad_customer_credentials")
 
 
 # --- writes -------------------------------------------------------------------------------------------
 
-def _apply(customer: Customer, data: dict) -> None:
-    """Copy the profile, custom fields and credentials in ``data`` onto ``customer`` (blank = unchanged)."""
-    for key, column in PROFILE.items():
-        if data.get(key) is not None:
-            setattr(customer, column, data[key])
-    if data.get("custom_fields"):
+def _apply(customer: Customer, changes: CustomerChanges) -> None:
+    """Copy the profile, custom fields and credentials of ``changes`` onto ``customer``."""
+    for column, value in changes.profile.items():
+        if column not in PROFILE:
+            raise ValueError(f"not a profile column: {column}")
+        setattr(customer, column, value)
+    if changes.custom_fields:
         fields = json.loads(customer.custom_fields or "{}")
-        fields.update(data["custom_fields"])
+        fields.update(changes.custom_fields)
         customer.custom_fields = json.dumps(fields, ensure_ascii=False, sort_keys=True)
-    if data.get("customer_password") is not None:
-        customer.password_hash = hash_secret(data["customer_password"])
-    if data.get("customer_pin") is not None:
-        customer.pin_hash = hash_secret(data["customer_pin"])
+    if changes.password is not None:
+        customer.password_hash = hash_secret(changes.password)
+    if changes.pin is not None:
+        customer.pin_hash = hash_secret(changes.pin)
 
 
 def _save(account_id: str, customer: Customer) -> None:
     """Save after checking that code, card and username are free; the unique indexes catch a race."""
     if _taken(account_id, Customer.code, customer.code, but=customer):
-        raise LegacyError(CODE_IN_USE)
+        raise Conflict("customer_code_taken")
     if customer.card_number and _taken(account_id, Customer.card_number, customer.card_number, but=customer):
-        raise LegacyError(CARD_IN_USE)
+        raise Conflict("card_number_taken")
     if customer.username and _taken(account_id, Customer.username, customer.username, but=customer):
-        raise LegacyError(USERNAME_IN_USE)
+        raise Conflict("customer_username_taken")
     try:
         with database.atomic():
             customer.save()
     except pw.IntegrityError:
-        raise LegacyError("Customer code or card number already in use") from None
+        raise Conflict("customer_identity_taken") from None
 
 
-def _existing(account_id: str, data: dict) -> Customer | None:
+def _existing(account_id: str, code: str | None, card_number: str | None) -> Customer | None:
     """Whom an edit or a registration is about: the code; else the card number, as a card then as a code."""
-    if data.get("code"):
-        return find(account_id, code=data["code"])
-    if data.get("card_number"):
-        return find(account_id, card_number=data["card_number"]) or find(account_id, code=data["card_number"])
+    if code:
+        return find(account_id, code=code)
+    if card_number:
+        return find(account_id, card_number=card_number) or find(account_id, code=card_number)
     return None
 
 
-def record(account_id: str, action: str, data: dict) -> tuple[Customer, str]:
-    """``record_customer``: create (new), update or create (edit), or register. Returns (customer, status).
+NEW, EDIT, REGISTER = "new", "edit", "register"
 
-    Call inside a write transaction: a failure anywhere leaves nothing behind.
-    """
-    campaigns = [get_campaign(account_id, cid) for cid in data.get("campaign_id", [])]
-    customer = None if action == "new" else _existing(account_id, data)
-    if customer is not None and action == "register" and customer.registered:
-        raise LegacyError(ALREADY_REGISTERED)
+
+def record(account_id: str, mode: str, changes: CustomerChanges) -> tuple[Customer, str]:
+    """Create (``new``), update or create (``edit``), or register a customer; returns it and
+    ``"new"`` or ``"updated"``. Call inside a write transaction: a failure leaves nothing behind."""
+    campaigns = [get_campaign(account_id, cid) for cid in changes.campaign_ids]
+    customer = None if mode == NEW else _existing(account_id, changes.code, changes.card_number)
+    if customer is not None and mode == REGISTER and customer.registered:
+        raise Conflict("customer_already_registered")
     status = "updated" if customer is not None else "new"
-    card = _card_from(account_id, data)
+    card = _card_from(account_id, changes, changes.card_number)
     if customer is None:
-        code = data.get("code") or (None if data.get("new_code") else card) or new_code(account_id)
+        code = changes.code or (None if changes.random_code else card) or new_code(account_id)
         customer = Customer(account=account_id, code=code)
     if card:
         customer.card_number = card
-    _apply(customer, data)
-    if action == "register":
+    _apply(customer, changes)
+    if mode == REGISTER:
         customer.registered = True
     _save(account_id, customer)
     for campaign in campaigns:
@@ -247,37 +248,49 @@ def record(account_id: str, action: str, data: dict) -> tuple[Customer, str]:
     return customer, status
 
 
-def replace_card(account_id: str, data: dict) -> Customer:
-    """``card_replace``: give the matched customer a new code and/or card number."""
-    if data.get("previous_code"):
-        customer = get(account_id, code=data["previous_code"])
-    elif data.get("previous_card"):
-        customer = get(account_id, card_number=data["previous_card"])
+@dataclass(slots=True)
+class CustomerMatch:
+    """Whom ``replace_card`` is about: a previous code, else a previous card, else a profile match
+    (PROFILE column -> text, case-insensitive); the password and PIN, when given, must match."""
+
+    previous_code: str | None = None
+    previous_card: str | None = None
+    profile: dict[str, str] = field(default_factory=dict)
+    password: str | None = None
+    pin: str | None = None
+
+
+def replace_card(account_id: str, match: CustomerMatch, *, new_code: str | None = None,
+                 new_card_number: str | None = None, generate_card: CardRequest | None = None) -> Customer:
+    """Give the matched customer a new code and/or card number."""
+    if match.previous_code:
+        customer = get(account_id, code=match.previous_code)
+    elif match.previous_card:
+        customer = get(account_id, card_number=match.previous_card)
     else:
-        customer = _match_profile(account_id, data)
-    if not credentials_match(customer, data):
-        raise NotFound(CUSTOMER)
-    if data.get("new_code"):
-        customer.code = data["new_code"]
-    card = data.get("new_card_number") or _card_from(account_id, data)
+        customer = _match_profile(account_id, match.profile)
+    if not credentials_match(customer, match.password, match.pin):
+        raise NotFound("customer")
+    if new_code:
+        customer.code = new_code
+    card = new_card_number or (generate_card_number(account_id, generate_card) if generate_card else None)
     if card:
         customer.card_number = card
     _save(account_id, customer)
     return customer
 
 
-def _match_profile(account_id: str, data: dict) -> Customer:
-    criteria = {k: v for k, v in data.items() if k in PROFILE and v is not None}
-    if not criteria:
-        raise LegacyError("Missing required field: previous_code, previous_card or a profile field to match")
+def _match_profile(account_id: str, profile: dict[str, str]) -> Customer:
+    if not profile:
+        raise InvalidValue("match", "missing")
     query = _in_account(account_id)
-    for key, value in criteria.items():
-        query = query.where(text_match(getattr(Customer, PROFILE[key]), value, "insensitive"))
+    for column, value in profile.items():
+        query = query.where(text_match(getattr(Customer, column), value, "insensitive"))
     found = list(query.limit(2))
     if not found:
-        raise NotFound(CUSTOMER)
+        raise NotFound("customer")
     if len(found) > 1:
-        raise LegacyError(AMBIGUOUS)
+        raise Conflict("customer_ambiguous")
     return found[0]
 
 
@@ -320,11 +333,11 @@ def _custom_value(key: str):
     return pw.Expression(Customer.custom_fields.cast("json"), "->>", key)
 
 
-def search(account_id: str, criteria: dict, custom: dict, exact: str | None) -> Iterator[Customer]:
-    """Customers matching every criterion given (all of them when none is)."""
+def search(account_id: str, criteria: dict[str, str], custom: dict[str, str], exact: str | None) -> Iterator[Customer]:
+    """Customers matching every criterion given (column -> text; all customers when none is)."""
     query = _in_account(account_id)
-    for key, value in criteria.items():
-        query = query.where(text_match(getattr(Customer, PROFILE.get(key, key)), value, exact))
+    for column, value in criteria.items():
+        query = query.where(text_match(getattr(Customer, column), value, exact))
     for key, value in custom.items():
         column = Customer.custom_field if key == "custom_field_1" else _custom_value(key)
         query = query.where(text_match(column, value, exact))
@@ -362,7 +375,7 @@ def find_phrase(account_id: str, phrase: str) -> Iterator[Customer]:
     the SQL filter sees custom fields as JSON text (keys included)."""
     groups = parse_phrase(phrase)
     if not groups:
-        raise LegacyError("Missing required field: find_customer")
+        raise InvalidValue("phrase", "missing")
     where = None
     for group in groups:
         conj = None

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from typing import Iterable
 
-from .db import Prepared
 from .models import Customer, Depreciation, Fee, LedgerEntry, utcnow
 from .units import GIFTCARD, POINTS
 
@@ -59,11 +58,6 @@ def _depreciations(where):
     return Depreciation.select().where(where & (Depreciation.interval > 0)).order_by(Depreciation.id)
 
 
-# One campaign is the common case (every transaction and balance call): prepared.
-_ONE_CAMPAIGN_FEES = Prepared(lambda campaign_id: _fees(Fee.campaign == campaign_id))
-_ONE_CAMPAIGN_DEPRECIATIONS = Prepared(lambda campaign_id: _depreciations(Depreciation.campaign == campaign_id))
-
-
 def rules_for(campaigns: Iterable) -> dict[str, Rules]:
     """Fees and depreciations of those campaigns that have any (two queries whatever the count)."""
     # A campaign read by campaigns.get_campaign knows whether it has any rules; skip the queries when not.
@@ -71,10 +65,7 @@ def rules_for(campaigns: Iterable) -> dict[str, Rules]:
     rules: dict[str, Rules] = {}
     if not ids:
         return rules
-    if len(ids) == 1:
-        fees, depreciations = _ONE_CAMPAIGN_FEES(ids[0]), _ONE_CAMPAIGN_DEPRECIATIONS(ids[0])
-    else:
-        fees, depreciations = _fees(Fee.campaign.in_(ids)), _depreciations(Depreciation.campaign.in_(ids))
+    fees, depreciations = _fees(Fee.campaign.in_(ids)), _depreciations(Depreciation.campaign.in_(ids))
     for fee in fees:
         rules.setdefault(fee.campaign_id, Rules()).fees.append(fee)
     for dep in depreciations:

@@ -14,16 +14,9 @@ from dataclasses import dataclass
 
 import peewee as pw
 
-from .db import Prepared, PreparedInsert, database
-from ..legacy.messages import LegacyError
+from .db import database
+from .errors import Conflict, InsufficientBalance
 from .models import Campaign, Customer, LedgerEntry, Membership, utcnow
-
-INSUFFICIENT = "Insufficient balance"
-
-
-class InsufficientBalance(LegacyError):
-    def __init__(self, message: str = INSUFFICIENT):
-        super().__init__(message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,35 +29,6 @@ def _membership(customer, campaign, item):
     return (Membership.customer == customer) & (Membership.campaign == campaign) & (Membership.item == item)
 
 
-# The statements every transaction runs, prepared (peewee would rebuild their SQL each time), and
-# answering the new balance with RETURNING (SQLite >= 3.35, PostgreSQL) instead of re-reading it.
-_CREDIT = Prepared(
-    lambda customer, campaign, item, amount, now: Membership.insert(
-        customer=customer, campaign=campaign, item=item, balance=amount,
-        first_activity=now, last_activity=now, created=now,
-    )
-    .on_conflict(
-        conflict_target=[Membership.customer, Membership.campaign, Membership.item],
-        update={
-            Membership.balance: Membership.balance + amount,
-            Membership.last_activity: now,
-            Membership.first_activity: pw.fn.COALESCE(Membership.first_activity, now),
-        },
-    )
-    .returning(Membership.balance)
-    .tuples()
-)
-_DEBIT = Prepared(
-    lambda customer, campaign, item, amount, minimum, now: Membership.update(
-        balance=Membership.balance + amount, last_activity=now
-    )
-    .where(_membership(customer, campaign, item) & (Membership.balance + amount >= minimum))
-    .returning(Membership.balance)
-    .tuples()
-)
-_INSERT_ENTRY = PreparedInsert(LedgerEntry)
-
-
 def post(
     *,
     account_id: str,
@@ -74,27 +38,41 @@ def post(
     kind: str,
     item: int = 0,
     minimum: int = 0,
-    insufficient: str = INSUFFICIENT,
+    refusal: Exception | None = None,
     **details,
 ) -> Posted:
-    """Append one entry and apply it to the balance. Call inside ``db.write_transaction()``."""
+    """Append one entry and apply it to the balance, in one conditional statement (the new balance
+    comes back through RETURNING). A debit that would leave less than ``minimum`` raises ``refusal``
+    (InsufficientBalance by default) and changes nothing. Call inside ``db.write_transaction()``."""
     if database.transaction_depth() == 0:
         raise RuntimeError("ledger.post must run inside a write transaction")
     now = utcnow()
     if amount >= 0:
-        rows = _CREDIT(customer.id, campaign.id, item, amount, now)
+        change = Membership.insert(
+            customer=customer.id, campaign=campaign.id, item=item, balance=amount,
+            first_activity=now, last_activity=now, created=now,
+        ).on_conflict(
+            conflict_target=[Membership.customer, Membership.campaign, Membership.item],
+            update={
+                Membership.balance: Membership.balance + amount,
+                Membership.last_activity: now,
+                Membership.first_activity: pw.fn.COALESCE(Membership.first_activity, now),
+            },
+        )
     else:
-        rows = _DEBIT(customer.id, campaign.id, item, amount, minimum, now)
-        if not rows:
-            raise InsufficientBalance(insufficient)
-    entry = _INSERT_ENTRY(
+        change = Membership.update(balance=Membership.balance + amount, last_activity=now).where(
+            _membership(customer.id, campaign.id, item) & (Membership.balance + amount >= minimum))
+    rows = list(change.returning(Membership.balance).tuples().execute())
+    if not rows:
+        raise refusal or InsufficientBalance()
+    entry = LedgerEntry.create(
         account=account_id, campaign=campaign.id, customer=customer.id, item=item,
         kind=kind, amount=amount, created=now, **details,
     )
     return Posted(entry, rows[0][0])
 
 
-def reverse(entry: LedgerEntry, *, user_id: str = "", minimum: int = 0, insufficient: str = INSUFFICIENT) -> Posted:
+def reverse(entry: LedgerEntry, *, user_id: str = "", minimum: int = 0, refusal: Exception | None = None) -> Posted:
     """Cancel ``entry`` with a reversing row. A second reversal of the same entry is refused by the
     unique ``reverses`` column, so a retried delete can never count twice."""
     campaign = Campaign(id=entry.campaign_id)
@@ -103,11 +81,11 @@ def reverse(entry: LedgerEntry, *, user_id: str = "", minimum: int = 0, insuffic
         with database.atomic():
             return post(
                 account_id=entry.account_id, campaign=campaign, customer=customer, amount=-entry.amount,
-                kind="reversal", item=entry.item, minimum=minimum, insufficient=insufficient,
+                kind="reversal", item=entry.item, minimum=minimum, refusal=refusal,
                 reverses=entry.id, user_id=user_id, original_amount=entry.original_amount,
             )
     except pw.IntegrityError:
-        raise LegacyError("Transaction already deleted") from None
+        raise Conflict("transaction_already_deleted") from None
 
 
 def enroll(campaign: Campaign, customer: Customer, item: int = 0) -> None:

@@ -1,10 +1,9 @@
-"""API 1.5 list options: ``searchField``/``searchOper``/``searchValue``, ``sortField``/``sortOrder``,
-``offset``/``length``, and the ``<pagination>`` element that answers them.
+"""Lists searched, sorted and paged: one search condition, one sort column, an offset and a length.
 
-A call names its searchable columns (``Column``); the public names are the legacy ones
-(``campaign_name``, ``multiplier``...) and never reach SQL: only the mapped column does, and the
-search value is always a bound parameter. Text compares without regard to case on both databases;
-numeric columns compare as numbers for ``eq ne in ni`` and as their text for the pattern operators.
+A list names its searchable columns (``Column``) by domain names; a name never reaches SQL, only the
+mapped column does, and the search value is always a bound parameter. Text compares without regard to
+case on both databases; numeric columns compare as numbers for ``eq ne in ni`` and as their text for
+the pattern operators.
 """
 from __future__ import annotations
 
@@ -13,14 +12,12 @@ from decimal import Decimal, InvalidOperation
 
 import peewee as pw
 
-from ..legacy.messages import INVALID_FIELD, MISSING_FIELD, LegacyError
-from ..legacy.tree import E, el
+from .errors import InvalidValue
 
 OPERATORS = ("eq", "ne", "bw", "bn", "ew", "en", "cn", "nc", "nu", "nn", "in", "ni")
 VALUELESS = ("nu", "nn")
 SORT_ORDERS = ("ASC", "DESC")
 MAX_LENGTH = 1000
-NOT_A_NUMBER = INVALID_FIELD.format("searchValue", "this field takes numbers")
 
 # LIKE's escape character: "!" needs no quoting in SQLite or PostgreSQL string literals (a backslash would
 # depend on standard_conforming_strings).
@@ -57,7 +54,7 @@ def _number(value: str) -> Decimal:
     except InvalidOperation:
         number = None
     if number is None or not number.is_finite():
-        raise LegacyError(NOT_A_NUMBER)
+        raise InvalidValue("search_value", "not_a_number")
     return number
 
 
@@ -85,50 +82,41 @@ def condition(column: Column, oper: str, value: str) -> pw.Node:
     return _like(column, pattern, negate=oper in ("bn", "en", "nc"))
 
 
-def errors(names: tuple[str, ...]) -> tuple[str, ...]:
-    """What the list options can answer, for a call's ``errors=`` (and so the /docs page)."""
-    return (
-        MISSING_FIELD.format("searchField"),
-        MISSING_FIELD.format("searchValue"),
-        INVALID_FIELD.format("searchField", "must be one of " + ", ".join(names)),
-        INVALID_FIELD.format("searchOper", "must be one of " + ", ".join(OPERATORS)),
-        INVALID_FIELD.format("sortOrder", "must be one of " + ", ".join(SORT_ORDERS)),
-        INVALID_FIELD.format("length", f"Must be greater than or equal to 1 and less than or equal to {MAX_LENGTH}"),
-        NOT_A_NUMBER,
-    )
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    """What part of a list to answer: rows where ``search_field`` ``search_oper`` ``search_value``,
+    ordered by ``sort_field`` (else the list's own order), ``length`` rows from ``offset``."""
+
+    search_field: str | None = None
+    search_oper: str = "eq"
+    search_value: str = ""
+    sort_field: str | None = None
+    descending: bool = False
+    offset: int = 0
+    length: int | None = None
 
 
 @dataclass(slots=True)
 class Page:
     rows: list
-    total: int
+    total: int  # rows matching, whatever the page
     offset: int
 
-    def node(self) -> E:
-        """``<pagination>``: ``length`` is the number of rows in this page, so the next page starts at
-        ``offset + length`` and the last one is reached when that is ``total``."""
-        return el("pagination", total=self.total, offset=self.offset, length=len(self.rows))
 
-
-def paginate(query: pw.Select, data: dict, columns: dict[str, Column], order: tuple) -> Page:
-    """Apply the list options in ``data`` (as loaded by a schema from ``schemas.campaigns.paged``) to
-    ``query``. ``order`` is the default order; it also breaks ties of a ``sortField``."""
-    field = data.get("searchField")
-    if field:
-        query = query.where(condition(columns[field], data.get("searchOper") or "eq", data.get("searchValue", "")))
-    sort = data.get("sortField")
-    descending = data.get("sortOrder") == "DESC"
-    if sort:
-        key = columns[sort].sort_key
-        query = query.order_by(key.desc() if descending else key.asc(), *order)
+def paginate(query: pw.Select, listing: ListQuery, columns: dict[str, Column], order: tuple) -> Page:
+    """Apply ``listing`` to ``query``. ``order`` is the default order; it also breaks ties of a sort."""
+    if listing.search_field:
+        query = query.where(condition(columns[listing.search_field], listing.search_oper, listing.search_value))
+    if listing.sort_field:
+        key = columns[listing.sort_field].sort_key
+        query = query.order_by(key.desc() if listing.descending else key.asc(), *order)
     else:
-        query = query.order_by(*[o.desc() for o in order] if descending else order)
+        query = query.order_by(*[o.desc() for o in order] if listing.descending else order)
     total = query.count()
-    offset = data.get("offset") or 0
-    query = query.offset(offset)
-    if data.get("length"):
-        query = query.limit(data["length"])
-    return Page(list(query), total, offset)
+    query = query.offset(listing.offset)
+    if listing.length:
+        query = query.limit(listing.length)
+    return Page(list(query), total, listing.offset)
 
 
-__all__ = ["Column", "MAX_LENGTH", "OPERATORS", "Page", "SORT_ORDERS", "condition", "errors", "paginate"]
+__all__ = ["Column", "ListQuery", "MAX_LENGTH", "OPERATORS", "Page", "SORT_ORDERS", "condition", "paginate"]

@@ -18,7 +18,7 @@ import peewee as pw
 from . import deductions
 from .balances import Holding
 from .campaigns import get_campaign
-from ..legacy.messages import NotFound
+from .errors import NotFound
 from .ledger import live_entries
 from .models import Campaign, Customer, LedgerEntry, Membership, User, utcnow
 
@@ -56,7 +56,7 @@ def scope(account_id: str, campaign_ids: list[str], date_start: dt.date | None =
         query = query.where(Campaign.id.in_(campaign_ids))
     found = {c.id: c for c in query}
     if any(cid not in found for cid in campaign_ids):
-        raise NotFound("Campaign")
+        raise NotFound("campaign")
     start = dt.datetime.combine(date_start, dt.time()) if date_start else None
     end = dt.datetime.combine(date_end + dt.timedelta(days=1), dt.time()) if date_end else None
     return Scope(account_id, found, bool(campaign_ids), start, end)

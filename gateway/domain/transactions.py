@@ -1,143 +1,57 @@
 """Transactions: what a record earns and a redeem costs in each campaign type, and deleting one.
 
-Every balance change goes through ``gateway.ledger`` (an appended row plus a conditional UPDATE); this
-module only decides the amount. Amounts are integers in the campaign's unit (``gateway.units``).
+Every balance change goes through ``ledger`` (an appended row plus a conditional UPDATE); this
+module only decides the amount. Amounts are integers in the campaign's unit (``units``).
 
 - points: ``amount`` x ``points_ratio`` (100 when blank), then the promo (``x`` multiplies, ``+`` adds),
-  rounded down once at the end; redeem a reward's level, ``custom_points_redeem`` points, or
-  ``custom_dollars_redeem`` x ``reward_ratio`` points rounded up;
-- giftcard: ``amount`` in and ``reward_to_redeem`` out, as money;
+  rounded down once at the end; redeem a reward's level, a number of points, or a currency value x
+  ``reward_ratio`` points rounded up;
+- giftcard: ``amount`` in and an amount of money out;
 - events: one event per record; redeem a reward's level in events;
-- earned: ``amount_per_event`` per record; redeem ``reward_to_redeem`` money;
+- earned: ``amount_per_event`` per record; redeem an amount of money;
 - buyx: purchases are counted per item (``Membership.item``); ``reward_level`` purchases of an item buy
   one free item, and redeeming it takes ``reward_level`` purchases back.
 
 A redeem may spend only what is *available*: the stored balance less what fees and depreciations have
-taken as of now (``gateway.deductions``), enforced by ``ledger.post(minimum=deducted)``.
+taken as of now (``deductions``), enforced by ``ledger.post(minimum=deducted)``.
 """
 from __future__ import annotations
 
-import functools
+import datetime as dt
 import json
-import operator
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_UP, Decimal, InvalidOperation
 from typing import NamedTuple
 
 import peewee as pw
 
 from . import balances, customers, deductions, ledger
-from .campaigns import CAMPAIGN, HAS_DEDUCTIONS, get_campaign
-from .db import Prepared, as_model, is_sqlite
-from ..legacy.messages import INVALID_FIELD, MISSING_FIELD, LegacyError, NotFound
+from .campaigns import get_campaign
+from .db import is_sqlite
+from .errors import Conflict, InsufficientBalance, InvalidValue, NotFound
 from .models import Campaign, Customer, Item, LedgerEntry, Membership, Promo, Reward, User, utcnow
-from .units import BUYX, DEFAULT_POINTS_RATIO, EARNED, EVENTS, GIFTCARD, POINTS, format_units, money_to_cents
-
-CAMPAIGN_INACTIVE = "Campaign is deactivated"
-PROMO_INACTIVE = "Promo is not active at this time"
-NO_REWARD_RATIO = "This campaign does not redeem by currency value (it has no reward_ratio)"
-ONE_REDEEM_FIELD = "Give only one of reward_to_redeem, custom_points_redeem, custom_dollars_redeem"
-ALREADY_DELETED = "Transaction already deleted"
-DELETE_NEGATIVE = "Cannot delete this transaction: the balance would become negative"
-REDEEM_FIELDS = ("reward_to_redeem", "custom_points_redeem", "custom_dollars_redeem")
+from .units import DEFAULT_POINTS_RATIO, EARNED, EVENTS, GIFTCARD, POINTS, format_units, money_to_cents
 
 
 def find_customer(account_id: str, code: str | None, card_number: str | None) -> Customer:
     """The caller's customer named by ``code`` or, when no code is given, by ``card_number``."""
     if not code and not card_number:
-        raise LegacyError(MISSING_FIELD.format("code"))
+        raise InvalidValue("code", "missing")
     return customers.get(account_id, code=code, card_number=card_number)
 
 
 def open_campaign(account_id: str, campaign_id: str) -> Campaign:
-    """The caller's campaign, refused with its own message when deactivated (it takes no transactions)."""
+    """The caller's campaign, refused when deactivated (it takes no transactions)."""
     campaign = get_campaign(account_id, campaign_id, active_only=False)
     if not campaign.active:
-        raise LegacyError(CAMPAIGN_INACTIVE)
+        raise Conflict("campaign_inactive")
     return campaign
 
 
-# The stored balance of the customer in the campaign (all items), for customer_balance.
-_STORED = pw.fn.COALESCE(Membership.select(pw.fn.SUM(Membership.balance)).where(
-    (Membership.customer == Customer.id) & (Membership.campaign == Campaign.id)), 0)
-
-
-class _Columns(NamedTuple):
-    """The fields a statement reads of the campaign and of the customer (by name)."""
-
-    campaign: tuple[str, ...]
-    customer: tuple[str, ...]
-
-
-# What transactions and balances use of a customer (ledger rows, receipts, deductions): reading the
-# customer's whole row (password and PIN hashes, address, custom fields) took a twentieth of a balance's
-# throughput as served (docs/performance.md).
-_CUSTOMER_IN_TRANSACTIONS = ("id", "account", "code", "card_number")
-# record, redeem and delete: the whole campaign (its type, ratios, state).
-SUBJECT_COLUMNS = _Columns(tuple(f.name for f in Campaign._meta.sorted_fields), _CUSTOMER_IN_TRANSACTIONS)
-# What a balance shows of its campaign, and what deductions read of it.
-STANDING_COLUMNS = _Columns(("id", "account", "type", "name", "reward_ratio", "active"), _CUSTOMER_IN_TRANSACTIONS)
-
-
-def _campaign_and_customer(account_id: str, campaign_id: str, column: pw.Field, value: str, columns: _Columns, *extra):
-    return (
-        Campaign.select(*(Campaign._meta.fields[n] for n in columns.campaign), HAS_DEDUCTIONS,
-                        *(Customer._meta.fields[n] for n in columns.customer), *extra)
-        .join(Customer, pw.JOIN.LEFT_OUTER, on=(Customer.account == account_id) & (column == value))
-        .where((Campaign.id == campaign_id) & (Campaign.account == account_id))
-        .tuples()
-    )
-
-
-# Every record, redeem, delete and balance starts with its campaign and customer: one statement for
-# both (each statement is a read transaction of its own on SQLite), prepared by customer code or card.
-# A balance also reads the stored balance and the last transactions in that same statement.
-_BY = (("code", Customer.code), ("card_number", Customer.card_number))
-_SUBJECTS_BY = {
-    name: Prepared(lambda account_id, campaign_id, value, column=column:
-                   _campaign_and_customer(account_id, campaign_id, column, value, SUBJECT_COLUMNS))
-    for name, column in _BY
-}
-_STANDING_BY = {
-    name: Prepared(lambda account_id, campaign_id, value, limit, column=column:
-                   _campaign_and_customer(account_id, campaign_id, column, value, STANDING_COLUMNS, _STORED,
-                                          _history_array(account_id, limit)))
-    for name, column in _BY
-}
-_STATEMENTS = {SUBJECT_COLUMNS: _SUBJECTS_BY, STANDING_COLUMNS: _STANDING_BY}
-
-
-def _campaign_and_customer_row(columns: _Columns, account_id: str, campaign_id: str, code: str,
-                               card_number: str | None, *more) -> tuple[Campaign, Customer | None, tuple]:
-    """The caller's campaign (active or not, else "Campaign not found"), the customer named by ``code``
-    or else ``card_number`` (None when there is none), both holding ``columns``, and what follows them
-    in the row."""
-    rows = _STATEMENTS[columns]["code" if code else "card_number"](account_id, campaign_id, code or card_number, *more)
-    if not rows:
-        raise NotFound(CAMPAIGN)
-    row = rows[0]
-    n, m = len(columns.campaign), len(columns.customer)
-    campaign = as_model(Campaign, dict(zip(columns.campaign, row[:n])), has_deductions=row[n])
-    customer = None if row[n + 1] is None else as_model(Customer, dict(zip(columns.customer, row[n + 1:n + 1 + m])))
-    return campaign, customer, row[n + 1 + m:]
-
-
 def subjects(account_id: str, campaign_id: str, code: str | None, card_number: str | None) -> tuple[Campaign, Customer]:
-    """The caller's open campaign and the customer a transaction names, read in one statement; the
-    customer holds only the fields ``SUBJECT_COLUMNS`` names (what ledger rows and receipts use).
-
-    Errors, in this order, as ``open_campaign`` then ``find_customer``: "Campaign not found", the
-    campaign is deactivated, no code nor card number, "Customer not found".
-    """
-    if not code and not card_number:
-        return open_campaign(account_id, campaign_id), find_customer(account_id, code, card_number)
-    campaign, customer, _ = _campaign_and_customer_row(SUBJECT_COLUMNS, account_id, campaign_id, code, card_number)
-    if not campaign.active:
-        raise LegacyError(CAMPAIGN_INACTIVE)
-    if customer is None:
-        raise NotFound(customers.CUSTOMER)
-    return campaign, customer
+    """The open campaign and the customer a transaction names; errors in that order."""
+    return open_campaign(account_id, campaign_id), find_customer(account_id, code, card_number)
 
 
 def _lock(customer: Customer, campaign: Campaign, item: int) -> None:
@@ -152,35 +66,35 @@ def _lock(customer: Customer, campaign: Campaign, item: int) -> None:
 
 def _positive_money(value: Decimal | None, name: str) -> int:
     if value is None:
-        raise LegacyError(MISSING_FIELD.format(name))
+        raise InvalidValue(name, "missing")
     cents = money_to_cents(value)
     if cents <= 0:
-        raise LegacyError(INVALID_FIELD.format(name, "must be greater than 0"))
+        raise InvalidValue(name, "not_positive")
     return cents
 
 
-def _money_field(text: str | None, name: str) -> int:
-    """A money amount sent in a text field (``reward_to_redeem`` on gift-card and earned campaigns)."""
+def _money_text(text: str | None, name: str) -> int:
+    """An amount of money given as text (``9.95`` or ``9,95``), in cents."""
     if text is None:
-        raise LegacyError(MISSING_FIELD.format(name))
+        raise InvalidValue(name, "missing")
     cleaned = text.replace(",", ".") if text.count(",") == 1 and "." not in text else text
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
-        raise LegacyError(INVALID_FIELD.format(name, "Not a valid amount")) from None
+        raise InvalidValue(name, "not_an_amount") from None
     if not value.is_finite() or value != value.quantize(Decimal("0.01"), rounding=ROUND_DOWN) or value > 10**9:
-        raise LegacyError(INVALID_FIELD.format(name, "Not a valid amount"))
+        raise InvalidValue(name, "not_an_amount")
     return _positive_money(value, name)
 
 
-def _reward(campaign: Campaign, text: str | None) -> Reward:
+def _reward(campaign: Campaign, text: str | None, name: str) -> Reward:
     if text is None:
-        raise LegacyError(MISSING_FIELD.format("reward_to_redeem"))
+        raise InvalidValue(name, "missing")
     reward = None
     if text.isdigit() and len(text) < 19:
         reward = Reward.get_or_none((Reward.id == int(text)) & (Reward.campaign == campaign.id))
     if reward is None:
-        raise NotFound("Reward")
+        raise NotFound("reward")
     return reward
 
 
@@ -190,7 +104,7 @@ _BRACKETED = re.compile(r"\[(.+)\]")
 def _item(campaign: Campaign, text: str | None, name: str) -> Item:
     """A buy-X item by id (``96``) or by identifier in brackets (``[COFFEE]``), within the campaign."""
     if text is None:
-        raise LegacyError(MISSING_FIELD.format(name))
+        raise InvalidValue(name, "missing")
     match = _BRACKETED.fullmatch(text)
     query = Item.select().where(Item.campaign == campaign.id)
     if match:
@@ -200,7 +114,7 @@ def _item(campaign: Campaign, text: str | None, name: str) -> Item:
     else:
         item = None
     if item is None:
-        raise NotFound("Item")
+        raise NotFound("item")
     return item
 
 
@@ -214,17 +128,13 @@ def points_for(campaign: Campaign, amount: Decimal, promo: Promo | None) -> int:
     return max(0, int(points.to_integral_value(rounding=ROUND_DOWN)))
 
 
-_PROMO = Prepared(lambda promo_id, campaign_id: Promo.select().where((Promo.id == promo_id) & (Promo.campaign == campaign_id)))
-
-
 def _promo(campaign: Campaign, promo_id: int) -> Promo:
-    rows = _PROMO(promo_id, campaign.id)
-    if not rows:
-        raise NotFound("Promo")
-    promo = rows[0]
+    promo = Promo.get_or_none((Promo.id == promo_id) & (Promo.campaign == campaign.id))
+    if promo is None:
+        raise NotFound("promo")
     now = utcnow()
     if (promo.start_date and now < promo.start_date) or (promo.end_date and now > promo.end_date):
-        raise LegacyError(PROMO_INACTIVE)
+        raise Conflict("promo_inactive")
     return promo
 
 
@@ -245,12 +155,28 @@ class Receipt:
         return format_units(self.balance, self.campaign.type)
 
 
-def _details(data: dict, caller) -> dict:
-    return {
-        "authorization": data.get("authorization", ""),
-        "custom_fields": json.dumps(data.get("custom_fields") or {}, sort_keys=True),
-        "user_id": caller.user.user_id,
-    }
+@dataclass(frozen=True, slots=True)
+class Details:
+    """What a transaction records besides its amount."""
+
+    user_id: str  # who recorded it
+    authorization: str = ""
+    custom_fields: dict[str, str] = field(default_factory=dict)
+
+    def columns(self) -> dict:
+        return {"authorization": self.authorization, "user_id": self.user_id,
+                "custom_fields": json.dumps(self.custom_fields, sort_keys=True)}
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """What a record says: the amount spent (points, gift card), a promotion (points), the item and
+    how many were bought (buy-X). Events and earned campaigns need none of them."""
+
+    amount: Decimal | None = None
+    promo_id: int | None = None
+    item: str | None = None  # an item id, or its identifier in brackets
+    quantity: int = 1
 
 
 def _receipt(posted: ledger.Posted, campaign: Campaign, customer: Customer, item: Item | None) -> Receipt:
@@ -260,13 +186,13 @@ def _receipt(posted: ledger.Posted, campaign: Campaign, customer: Customer, item
     return Receipt(posted.entry, campaign, customer, posted.balance - taken)
 
 
-def record(caller, campaign: Campaign, customer: Customer, data: dict) -> Receipt:
+def record(account_id: str, campaign: Campaign, customer: Customer, activity: Activity, details: Details) -> Receipt:
     """Record one activity (an earn) and return its receipt. Call inside a write transaction."""
-    amount = data.get("amount")
+    amount = activity.amount
     item = None
     extra: dict = {"original_amount": "" if amount is None else str(amount)}
     if campaign.type == POINTS:
-        promo = _promo(campaign, data["promo_id"]) if data.get("promo_id") else None
+        promo = _promo(campaign, activity.promo_id) if activity.promo_id else None
         units = points_for(campaign, amount or Decimal(0), promo)
         extra["promo_id"] = promo.id if promo else None
     elif campaign.type == GIFTCARD:
@@ -276,76 +202,86 @@ def record(caller, campaign: Campaign, customer: Customer, data: dict) -> Receip
     elif campaign.type == EARNED:
         units = campaign.amount_per_event or 0
     else:
-        item = _item(campaign, data.get("service_product"), "service_product")
-        units = extra["quantity"] = data["buyx_quantity"]
+        item = _item(campaign, activity.item, "item")
+        units = extra["quantity"] = activity.quantity
     posted = ledger.post(
-        account_id=caller.account_id, campaign=campaign, customer=customer, amount=units, kind="record",
-        item=item.id if item else 0, **extra, **_details(data, caller),
+        account_id=account_id, campaign=campaign, customer=customer, amount=units, kind="record",
+        item=item.id if item else 0, **extra, **details.columns(),
     )
     return _receipt(posted, campaign, customer, item)
 
 
-def _redeem_cost(campaign: Campaign, data: dict) -> tuple[int, Reward | None, Item | None]:
+@dataclass(frozen=True, slots=True)
+class Redemption:
+    """What a redeem spends: ``choice`` (a reward id on points and events campaigns, an amount of money
+    on gift-card and earned ones, an item on buy-X ones), or on points campaigns ``points``, or a
+    currency ``value`` at the campaign's reward ratio. Exactly one is given."""
+
+    choice: str | None = None
+    points: int | None = None
+    value: Decimal | None = None
+
+
+def _redeem_cost(campaign: Campaign, redemption: Redemption) -> tuple[int, Reward | None, Item | None]:
     if campaign.type == POINTS:
-        given = [f for f in REDEEM_FIELDS if data.get(f) is not None]
+        given = [v for v in (redemption.choice, redemption.points, redemption.value) if v is not None]
         if not given:
-            raise LegacyError(MISSING_FIELD.format("reward_to_redeem"))
+            raise InvalidValue("choice", "missing")
         if len(given) > 1:
-            raise LegacyError(ONE_REDEEM_FIELD)
-        if given[0] == "custom_points_redeem":
-            return data["custom_points_redeem"], None, None
-        if given[0] == "custom_dollars_redeem":
+            raise InvalidValue("choice", "more_than_one")
+        if redemption.points is not None:
+            return redemption.points, None, None
+        if redemption.value is not None:
             if not campaign.reward_ratio:
-                raise LegacyError(NO_REWARD_RATIO)
-            cost = data["custom_dollars_redeem"] * Decimal(campaign.reward_ratio)
+                raise Conflict("no_reward_ratio")
+            cost = redemption.value * Decimal(campaign.reward_ratio)
             return int(cost.to_integral_value(rounding=ROUND_UP)), None, None
     if campaign.type in (POINTS, EVENTS):
-        reward = _reward(campaign, data.get("reward_to_redeem"))
+        reward = _reward(campaign, redemption.choice, "choice")
         return reward.level, reward, None
     if campaign.type in (GIFTCARD, EARNED):
-        return _money_field(data.get("reward_to_redeem"), "reward_to_redeem"), None, None
-    item = _item(campaign, data.get("reward_to_redeem"), "reward_to_redeem")
+        return _money_text(redemption.choice, "choice"), None, None
+    item = _item(campaign, redemption.choice, "choice")
     return item.reward_level, None, item
 
 
-def redeem(caller, campaign: Campaign, customer: Customer, data: dict) -> Receipt:
+def redeem(account_id: str, campaign: Campaign, customer: Customer, redemption: Redemption, details: Details) -> Receipt:
     """Spend from the available balance; refused, changing nothing, when it is not enough."""
-    cost, reward, item = _redeem_cost(campaign, data)
+    cost, reward, item = _redeem_cost(campaign, redemption)
     item_id = item.id if item else 0
     _lock(customer, campaign, item_id)
     taken = 0 if item else deductions.deducted(customer, [campaign]).get(campaign.id, 0)
     stored = Membership.select(Membership.balance).where(
         (Membership.customer == customer.id) & (Membership.campaign == campaign.id) & (Membership.item == item_id)
     ).scalar() or 0
-    available = max(0, stored - taken)
-    short = (f"Insufficient balance: {format_units(available, campaign.type)} available, "
-             f"{format_units(cost, campaign.type)} needed")
+    short = InsufficientBalance(available=max(0, stored - taken), needed=cost, campaign_type=campaign.type)
     posted = ledger.post(
-        account_id=caller.account_id, campaign=campaign, customer=customer, amount=-cost, kind="redeem",
-        item=item_id, minimum=taken, insufficient=short, reward_id=reward.id if reward else None,
-        quantity=1 if item else None, **_details(data, caller),
+        account_id=account_id, campaign=campaign, customer=customer, amount=-cost, kind="redeem",
+        item=item_id, minimum=taken, refusal=short, reward_id=reward.id if reward else None,
+        quantity=1 if item else None, **details.columns(),
     )
     return Receipt(posted.entry, campaign, customer, posted.balance - taken, item)
 
 
-def delete(caller, campaign: Campaign, customer: Customer, transaction_id: int) -> ledger.Posted:
+def delete(account_id: str, user_id: str, campaign: Campaign, customer: Customer, transaction_id: int) -> ledger.Posted:
     """Cancel one recorded transaction with a reversing row; the history no longer shows it."""
     entry = LedgerEntry.get_or_none(
-        (LedgerEntry.id == transaction_id) & (LedgerEntry.account == caller.account_id)
+        (LedgerEntry.id == transaction_id) & (LedgerEntry.account == account_id)
         & (LedgerEntry.campaign == campaign.id) & (LedgerEntry.customer == customer.id)
         & (LedgerEntry.kind != "reversal")
     )
     if entry is None:
-        raise NotFound("Transaction")
+        raise NotFound("transaction")
     if LedgerEntry.select().where(LedgerEntry.reverses == entry.id).exists():
-        raise LegacyError(ALREADY_DELETED)
+        raise Conflict("transaction_already_deleted")
     _lock(customer, campaign, entry.item)
-    posted = ledger.reverse(entry, user_id=caller.user.user_id, insufficient=DELETE_NEGATIVE)
+    refusal = Conflict("delete_would_go_negative")
+    posted = ledger.reverse(entry, user_id=user_id, refusal=refusal)
     # With fees or depreciations, removing a credit also changes what they took afterwards: replay
     # the history without it, and refuse (rolling back) if it would have gone below zero.
     outcome = deductions.outcomes(customer, [campaign]).get(campaign.id) if not entry.item else None
     if outcome is not None and outcome.balance < 0:
-        raise LegacyError(DELETE_NEGATIVE)
+        raise refusal
     return posted
 
 
@@ -353,7 +289,7 @@ class Transaction(NamedTuple):
     """A history row, with the display name of the user who recorded it (their id when they have no name)."""
 
     id: int
-    created: str  # the UTC time as text (``created_text``): "YYYY-MM-DD HH:MM:SS", perhaps a fraction after
+    created: dt.datetime
     amount: int
     authorization: str
     item: int
@@ -365,88 +301,29 @@ class Transaction(NamedTuple):
 _REVERSAL = LedgerEntry.alias("reversal")
 
 
-def created_text():
-    """``LedgerEntry.created`` as text whose first 19 characters are "YYYY-MM-DD HH:MM:SS" and which
-    sorts as the time does, for a history read without a round trip through ``datetime`` (parsing the
-    stored text and formatting it again cost a balance more than its history's other Python work).
-
-    SQLite holds the time as this text already (peewee writes ``str(datetime)``: no fraction when it is
-    zero, and a shorter text sorts first); PostgreSQL writes it with all six fractional digits.
-    """
-    if is_sqlite():
-        return LedgerEntry.created.cast("TEXT")  # the text as stored, without peewee's conversion
-    return pw.fn.to_char(LedgerEntry.created, "YYYY-MM-DD HH24:MI:SS.US").coerce(False)
+def history(account_id: str, customer: Customer, campaign: Campaign, limit: int | None) -> list[Transaction]:
+    """Live transactions (neither deleted nor reversals), newest first; ``limit`` None means all."""
+    return [Transaction(*row) for row in history_query(account_id, customer, campaign, limit).tuples()]
 
 
-def _history(account_id: str, customer_id, campaign_id):
-    # Per row, one probe of the reversals' unique index (NOT EXISTS), instead of first listing every
-    # reversal of the customer's campaign history (NOT IN), which reads each of its rows.
+def history_query(account_id: str, customer: Customer, campaign: Campaign, limit: int | None) -> pw.Select:
     reversed_ = _REVERSAL.select(_REVERSAL.id).where(_REVERSAL.reverses == LedgerEntry.id)
     # A correlated subquery rather than a LEFT JOIN: SQLite plans the join as a scan of every user.
     user_name = User.select(pw.fn.NULLIF(User.name, "")).where((User.account == account_id) & (User.user_id == LedgerEntry.user_id))
-    return (
+    query = (
         LedgerEntry.select(
-            LedgerEntry.id, created_text().alias("created"), LedgerEntry.amount, LedgerEntry.authorization, LedgerEntry.item,
+            LedgerEntry.id, LedgerEntry.created, LedgerEntry.amount, LedgerEntry.authorization, LedgerEntry.item,
             LedgerEntry.custom_fields, LedgerEntry.user_id, pw.fn.COALESCE(user_name, LedgerEntry.user_id).alias("user_name"),
         )
-        .where((LedgerEntry.customer == customer_id) & (LedgerEntry.campaign == campaign_id)
+        .where((LedgerEntry.customer == customer.id) & (LedgerEntry.campaign == campaign.id)
                & (LedgerEntry.kind != "reversal") & ~pw.fn.EXISTS(reversed_))
         .order_by(LedgerEntry.created.desc(), LedgerEntry.id.desc())
-        .tuples()
     )
-
-
-_HISTORY = Prepared(_history)
-_LAST_IN_HISTORY = Prepared(lambda account_id, customer_id, campaign_id, limit: _history(account_id, customer_id, campaign_id).limit(limit))
-# What "all" is when a limit must be bound (LIMIT takes no negative number on PostgreSQL).
-_ALL = 2 ** 62
-
-
-def _history_array(account_id: str, limit):
-    """The last ``limit`` transactions of the customer and campaign of the enclosing row, as one JSON
-    array of arrays (the columns of ``Transaction``): a balance reads them in its one statement."""
-    rows = _history(account_id, Customer.id, Campaign.id).limit(limit).alias("history")
-    columns = [rows.c.id, rows.c.created, rows.c.amount, rows.c.authorization, rows.c.item, rows.c.custom_fields,
-               rows.c.user_id, rows.c.user_name]
-    if is_sqlite():
-        array = pw.fn.json_group_array(pw.fn.json_array(*columns))
-    else:
-        array = pw.fn.json_agg(pw.fn.json_build_array(*columns))
-    return pw.Select([rows], [array])
-
-
-def _transactions(array) -> list[Transaction]:
-    # SQLite answers the array as text, psycopg2 as Python lists (None when there is no row). An
-    # aggregate's order is not promised by either database: the rows are put in history order here.
-    rows = _scan_json(array, 0)[0] if array.__class__ is str else array or []
-    history = list(map(_new_transaction, rows))
-    history.sort(key=_NEWEST_FIRST, reverse=True)
-    return history
-
-
-# json.loads without its Python-level wrapper (a third of its cost on a history): SQLite writes the
-# array, so there is neither white space around it nor anything after it to refuse.
-_scan_json = json.JSONDecoder().scan_once
-_NEWEST_FIRST = operator.itemgetter(1, 0)  # (created, id), as history() orders: the texts sort as the times
-# Transaction._make without its length check: the statement's array holds exactly its columns.
-_new_transaction = functools.partial(tuple.__new__, Transaction)
-
-
-def history(account_id: str, customer: Customer, campaign: Campaign, limit: int | None) -> list[Transaction]:
-    """Live transactions (neither deleted nor reversals), newest first; ``limit`` None means all.
-
-    ``standing`` reads the same rows inside its own statement (tests/test_performance.py holds the two
-    equal); this is the read for a history without a balance."""
-    if limit is None:
-        rows = _HISTORY(account_id, customer.id, campaign.id)
-    else:
-        rows = _LAST_IN_HISTORY(account_id, customer.id, campaign.id, limit)
-    return [Transaction._make(row) for row in rows]
+    return query if limit is None else query.limit(limit)
 
 
 class Standing(NamedTuple):
-    """A customer's available balance in one campaign, with the campaign and the customer (holding only
-    the fields ``STANDING_COLUMNS`` names) and the last transactions."""
+    """A customer's available balance in one campaign, with the last transactions."""
 
     campaign: Campaign
     customer: Customer
@@ -456,28 +333,11 @@ class Standing(NamedTuple):
 
 
 def standing(account_id: str, campaign_id: str, code: str | None, card_number: str | None,
-             history: int | None = 0) -> Standing:
-    """The caller's customer's balance in the caller's campaign, active or not, as of now, with the last
-    ``history`` transactions as ``history()`` gives them (None: all). The campaign and the customer hold
-    only the fields ``STANDING_COLUMNS`` names, as a peewee select of those columns gives them.
-
-    Errors as ``get_campaign`` then ``find_customer``. The campaign, the customer, the stored balance
-    and the transactions come from one statement; a campaign with fees or depreciations, or buy-X, then
-    has its deductions and per-item counts computed through ``gateway.balances``.
-    """
-    if not code and not card_number:
-        get_campaign(account_id, campaign_id, active_only=False)  # "Campaign not found" comes first
-        find_customer(account_id, code, card_number)  # raises: no code nor card number
-    limit = _ALL if history is None else history
-    campaign, customer, (stored, array) = _campaign_and_customer_row(
-        STANDING_COLUMNS, account_id, campaign_id, code, card_number, limit)
-    if customer is None:
-        raise NotFound(customers.CUSTOMER)
-    entries = _transactions(array)
-    if not campaign.has_deductions and campaign.type != BUYX:
-        return Standing(campaign, customer, max(0, stored), {}, entries)
+             history_length: int | None = 0) -> Standing:
+    """The customer's balance in the campaign (active or not) as of now, with the last
+    ``history_length`` transactions (None: all). Errors as ``get_campaign`` then ``find_customer``."""
+    campaign = get_campaign(account_id, campaign_id, active_only=False)
+    customer = find_customer(account_id, code, card_number)
     holding = balances.holdings(customer, [campaign])[campaign.id]
+    entries = history(account_id, customer, campaign, history_length) if history_length != 0 else []
     return Standing(campaign, customer, holding.available, holding.items, entries)
-
-
-__all__ = ["Receipt", "Standing", "delete", "find_customer", "history", "open_campaign", "record", "redeem", "standing"]

@@ -1,23 +1,20 @@
 """The single legacy endpoint: parse the form, authenticate, look up the call, validate, run, render."""
 from __future__ import annotations
 
-import functools
-import hashlib
 import json
 import logging
 
 import peewee
 from flask import Blueprint, Request, Response, current_app, request
-from marshmallow import Schema, ValidationError
+from marshmallow import ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from schemas.legacy.base import messages_of
 
-from . import answers
-from ..domain import db
-from .auth import authenticate, authorize
-from .messages import BODY_TOO_LARGE, INTERNAL, LegacyError
-from ..domain.models import IdempotencyRecord
+from ..domain import db, service
+from ..domain.errors import DomainError
+from .auth import Caller, authenticate, authorize
+from .messages import BODY_TOO_LARGE, BUSY, INTERNAL, NOT_INITIALISED, LegacyError, wording
 from .registry import Call, registry
 from .render import OutputFormat, render, render_error
 from .transport import fallback_format, output_format, query_form, read_form, refuse_nul
@@ -28,11 +25,8 @@ bp = Blueprint("legacy", __name__)
 # Every call module has been imported by the time the endpoint is mounted (create_app loads them first).
 bp.record_once(lambda state: registry.freeze())
 
-IDEMPOTENCY_MISMATCH = "Idempotency key already used with different fields"
-BUSY = "The server is busy: nothing was changed, please retry"
 # Fields that say how to answer or who asks, not what to do: a retry may change them freely.
 _NOT_PART_OF_REQUEST = {"output", "callback", "condensed", "_", "user_password", "user_api_key", "idempotency_key"}
-
 
 # Every answer carries these: nosniff so that a browser never runs JSON or XML as a script it was not
 # served as, no-store because balances change.
@@ -53,27 +47,37 @@ def error_response(fmt: OutputFormat, messages: list[str], status: int = 200) ->
 @bp.route("/", methods=["GET", "POST"])
 @bp.route("/api.php", methods=["GET", "POST"])
 def endpoint() -> Response:
-    # The request itself rather than its proxy, which reaches each attribute through a failed lookup.
-    req = request._get_current_object()
-    limit = current_app._get_current_object().config["MAX_CONTENT_LENGTH"]
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
     try:
-        form = read_form(req, limit)
+        form = read_form(request, limit)
     except RequestEntityTooLarge:
-        return error_response(_safe_format(query_form(req)), [BODY_TOO_LARGE.format(limit)])
+        return error_response(_safe_format(query_form(request)), [BODY_TOO_LARGE.format(limit)])
     except LegacyError as exc:
-        return error_response(_safe_format(query_form(req)), exc.messages)
+        return error_response(_safe_format(query_form(request)), exc.messages)
     try:
         fmt = output_format(form)
     except LegacyError as exc:
         return error_response(fallback_format(form), exc.messages)
+    call = None
     try:
         refuse_nul(form)
-        return _dispatch(req, form, fmt)
+        caller = _authenticate(request, form)
+        call = registry.resolve(form)
+        return _dispatch(request, form, call, caller, fmt)
     except LegacyError as exc:
         return error_response(fmt, exc.messages)
-    except peewee.OperationalError:
-        log.exception("database unavailable or locked")
-        return error_response(fmt, [BUSY], status=503)
+    except DomainError as exc:
+        return error_response(fmt, [wording(exc, call.fields if call else None)])
+    except peewee.DatabaseError as exc:
+        failure = db.failure(exc)
+        if failure == db.BUSY:
+            log.warning("database busy: %s", exc)
+            return error_response(fmt, [BUSY], status=503)
+        if failure == db.NO_TABLES:
+            log.error("database has no tables: run flask --app app init-db")
+            return error_response(fmt, [NOT_INITIALISED], status=500)
+        log.exception("database error in %s", form.get("type", "")[:64])
+        return error_response(fmt, [INTERNAL], status=500)
     except Exception:
         log.exception("unhandled error in %s", form.get("type", "")[:64])
         return error_response(fmt, [INTERNAL], status=500)
@@ -86,72 +90,26 @@ def _safe_format(form: dict[str, str]) -> OutputFormat:
         return fallback_format(form)
 
 
-@functools.cache
-def _schema(schema_class: type) -> Schema:
-    # Instantiating a schema deep-copies its declared fields (0.05-0.15 ms, bench/breakdown.py); a
-    # schema keeps no state between loads, so one instance per call serves every request.
-    return schema_class()
-
-
-def _dispatch(req: Request, form: dict[str, str], fmt: OutputFormat) -> Response:
+def _authenticate(req: Request, form: dict[str, str]) -> Caller:
     # The header wins over the body, as the legacy docs say; user_api_key and user_password hold the
     # same secret under two names.
     secret = req.headers.get("api_access_key") or form.get("user_api_key") or form.get("user_password") or ""
-    caller = authenticate(form.get("user_id", "").strip(), secret, form.get("account_id", "").strip() or None)
-    call = registry.resolve(form)
+    return authenticate(form.get("user_id", "").strip(), secret, form.get("account_id", "").strip() or None)
+
+
+def _dispatch(req: Request, form: dict[str, str], call: Call, caller: Caller, fmt: OutputFormat) -> Response:
     authorize(caller, call.permission)
     try:
-        data = _schema(call.schema).load_form(form)
+        data = call.schema().load(form)
     except ValidationError as exc:
         raise LegacyError(*messages_of(exc)) from None
     if not call.writes:
-        token = db.change_token(call.cache) if call.cache else None
-        if token is None:
-            return _respond(fmt, render(fmt, "success", call.handler(data, caller)))
-        key = (db.generation, call.name, caller.account_id, fmt, repr(sorted(data.items())))
-        body = answers.get(key, token)
-        if body is None:
-            body = render(fmt, "success", call.handler(data, caller))
-            if isinstance(body, list):  # rendered at once; a streamed answer is never kept
-                answers.put(key, token, body)
-        return _respond(fmt, body)
+        return _respond(fmt, render(fmt, "success", call.handler(data, caller)))
     key = (req.headers.get("Idempotency-Key") or form.get("idempotency_key") or "").strip()
-    children, replayed = _run_write(call, data, caller, form, key)
+    fields = sorted((k, v) for k, v in form.items() if k not in _NOT_PART_OF_REQUEST)
+    children, replayed = service.run_write(
+        lambda: call.handler(data, caller), account_id=caller.account_id, key=key,
+        fingerprint=service.request_hash(call.name, fields),
+        dump=lambda tree: json.dumps(to_plain(tree)), load=lambda text: from_plain(json.loads(text)))
     headers = {"Idempotent-Replayed": "true"} if replayed else None
     return _respond(fmt, render(fmt, "success", children), headers)
-
-
-def _request_hash(call: Call, form: dict[str, str]) -> str:
-    fields = sorted((k, v) for k, v in form.items() if k not in _NOT_PART_OF_REQUEST)
-    return hashlib.sha256(json.dumps([call.name, fields]).encode()).hexdigest()
-
-
-def _run_write(call: Call, data: dict, caller, form: dict[str, str], key: str) -> tuple[list, bool]:
-    """Run a write call in one transaction; with an idempotency key, at most once.
-
-    The key's row is inserted before the handler runs and in the same transaction as its writes: a
-    concurrent retry waits on the key's unique index and then replays the committed answer, and a
-    crash or an error leaves neither the key nor any write behind.
-    """
-    if len(key) > 255:
-        raise LegacyError("Idempotency key too long: at most 255 characters")
-    with db.write_transaction():
-        if not key:
-            return call.handler(data, caller), False
-        wanted = _request_hash(call, form)
-        record = IdempotencyRecord.get_or_none(account=caller.account_id, key=key)
-        if record is None:
-            try:
-                with db.database.atomic():
-                    record = IdempotencyRecord.create(account=caller.account_id, key=key, request_hash=wanted, response="")
-            except peewee.IntegrityError:
-                record = IdempotencyRecord.get(account=caller.account_id, key=key)
-            else:
-                children = call.handler(data, caller)
-                plain = to_plain(children)
-                record.response = json.dumps(plain)
-                record.save()
-                return from_plain(plain), False
-        if record.request_hash != wanted:
-            raise LegacyError(IDEMPOTENCY_MISMATCH)
-        return from_plain(json.loads(record.response)), True

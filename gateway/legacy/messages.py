@@ -1,10 +1,13 @@
-"""API-level errors: raised anywhere below the view, rendered in the caller's format with HTTP 200.
+"""The legacy door's error answers: its own messages, and the wording of the domain's errors.
 
 Legacy clients read the ``status`` of the answer, never the HTTP code, and a browser does not run a
 JSONP script served with an error status; so every error the API means to give is a 200 with
-``status="error"``. Messages are part of the contract (docs/calls.md lists them): keep them stable.
+``status="error"``. Messages are part of the contract (``/docs`` lists them): keep them stable.
 """
 from __future__ import annotations
+
+from ..domain.errors import DomainError, InsufficientBalance, InvalidValue, NotFound
+from ..domain.units import format_units
 
 
 class LegacyError(Exception):
@@ -19,14 +22,6 @@ class LegacyError(Exception):
         return self.messages[0]
 
 
-class NotFound(LegacyError):
-    """Something the caller named does not exist *in the caller's account*."""
-
-    def __init__(self, what: str):
-        super().__init__(f"{what} not found")
-
-
-# Messages used in more than one place; call-specific messages live beside their rule.
 AUTH_FAILED = "Authentication failed"
 PERMISSION_DENIED = "Permission denied: this call needs a manager-level user"
 MISSING_FIELD = "Missing required field: {}"
@@ -37,3 +32,81 @@ BODY_TOO_LARGE = "Request body too large: the limit is {} bytes"
 BAD_CALLBACK = "Invalid callback: it must be a dotted JavaScript identifier of at most 128 characters"
 BAD_OUTPUT = "Unknown output format: {} (use XML or JSON)"
 INTERNAL = "Internal error: nothing was changed"
+BUSY = "The server is busy: nothing was changed, please retry"
+NOT_INITIALISED = "The database has no tables yet: the operator must run flask --app app init-db"
+
+# Domain error codes -> the legacy message.
+MESSAGES = {
+    "authentication_failed": AUTH_FAILED,
+    "campaign_inactive": "Campaign is deactivated",
+    "campaign_already_active": "Campaign is already active",
+    "campaign_already_inactive": "Campaign is already deactivated",
+    "reward_wrong_campaign_type": "Rewards are only available for points and events campaigns",
+    "promo_wrong_campaign_type": "Promotions are only available for points campaigns",
+    "item_wrong_campaign_type": "Items are only available for buyx campaigns",
+    "fee_wrong_campaign_type": "Fees are only available for points and giftcard campaigns",
+    "depreciation_wrong_campaign_type": "Depreciations are only available for points and giftcard campaigns",
+    "promo_inactive": "Promo is not active at this time",
+    "no_reward_ratio": "This campaign does not redeem by currency value (it has no reward_ratio)",
+    "transaction_already_deleted": "Transaction already deleted",
+    "delete_would_go_negative": "Cannot delete this transaction: the balance would become negative",
+    "customer_code_taken": "Customer code already in use",
+    "card_number_taken": "Card number already in use",
+    "customer_username_taken": "Customer username already in use",
+    "customer_identity_taken": "Customer code or card number already in use",
+    "customer_already_registered": "Customer already registered",
+    "customer_ambiguous": "More than one customer matches: give previous_code or previous_card",
+    "bad_customer_credentials": "Customer credentials do not match",
+    "no_free_campaign_id": "Could not allocate a campaign id, please retry",
+    "no_free_customer_code": "Could not allocate a customer code, please retry",
+    "no_free_card_number": "Could not find an unused card number: use more digits",
+    "idempotency_key_reused": "Idempotency key already used with different fields",
+}
+
+# InvalidValue reasons -> the text after "Invalid value for field <name>: ".
+REASONS = {
+    "not_positive": "must be greater than 0",
+    "not_an_amount": "Not a valid amount",
+    "not_whole_points": "points campaigns take whole points",
+    "too_few_random_digits": "must leave at least 4 random digits besides the prefix and suffix",
+    "not_a_number": "this field takes numbers",
+    "end_before_start": "the end date must be after the start date",
+}
+
+# InvalidValue (field, reason) pairs whose legacy message is a sentence of its own.
+SENTENCES = {
+    ("changes", "nothing_to_update"): "Nothing to update: give at least one new value",
+    ("choice", "more_than_one"): "Give only one of reward_to_redeem, custom_points_redeem, custom_dollars_redeem",
+    ("match", "missing"): "Missing required field: previous_code, previous_card or a profile field to match",
+    ("idempotency_key", "too_long"): "Idempotency key too long: at most 255 characters",
+    ("type", "unknown_campaign_type"): "Unknown campaign type: {value}",
+}
+
+# The domain's argument names -> the form fields every call names them by (a call may add its own).
+FIELD_NAMES = {
+    "search_value": "searchValue",
+    "phrase": "find_customer",
+    "end_date": "promo_end_date",
+}
+
+
+def wording(error: DomainError, fields: dict[str, str] | None = None) -> str:
+    """The legacy message for a domain error; ``fields`` renames the domain's argument names as the
+    call's form names them."""
+    if isinstance(error, NotFound):
+        return f"{error.what.capitalize()} not found"
+    if isinstance(error, InsufficientBalance):
+        if "available" not in error.details:
+            return "Insufficient balance"
+        kind = error.details["campaign_type"]
+        return (f"Insufficient balance: {format_units(error.details['available'], kind)} available, "
+                f"{format_units(error.details['needed'], kind)} needed")
+    if isinstance(error, InvalidValue):
+        sentence = SENTENCES.get((error.field, error.reason))
+        if sentence is not None:
+            return sentence.format(**error.details)
+        name = {**FIELD_NAMES, **(fields or {})}.get(error.field, error.field)
+        if error.reason == "missing":
+            return MISSING_FIELD.format(name)
+        return INVALID_FIELD.format(name, REASONS[error.reason])
+    return MESSAGES[error.code]

@@ -11,7 +11,6 @@ from typing import Callable, Iterator
 
 from marshmallow import Schema
 
-from ..domain.db import TOPICS
 from .messages import MISSING_FIELD, UNKNOWN_ACTION, UNKNOWN_TYPE, LegacyError
 
 # Who may make a call: "read" any user; "till" any user, and it writes customers or transactions (a
@@ -29,7 +28,7 @@ class Call:
     writes: bool
     errors: tuple[str, ...]
     selector: tuple[str, ...]
-    cache: tuple[str, ...] = ()  # topics (db.TOPICS) its answer depends on: reused until they change
+    fields: dict[str, str]  # the domain's argument names -> this call's form fields, for error messages
 
     @property
     def summary(self) -> str:
@@ -57,18 +56,14 @@ class Registry:
         writes: bool = False,
         errors: tuple[str, ...] = (),
         selector: tuple[str, ...] = ("action",),
-        cache: tuple[str, ...] = (),
+        fields: dict[str, str] | None = None,
     ) -> Callable[[Callable], Callable]:
         """Register the decorated handler; it is returned unchanged, so it stays a plain function."""
         if permission not in PERMISSIONS:
             raise ValueError(f"unknown permission {permission!r}")
-        if cache and writes:
-            raise ValueError("a call that writes cannot have its answer cached")
-        if not set(cache) <= set(TOPICS):
-            raise ValueError(f"unknown topics {cache!r}")
 
         def decorator(handler: Callable) -> Callable:
-            self.add(Call(type_, action, handler, schema, permission, writes, tuple(errors), selector, tuple(cache)))
+            self.add(Call(type_, action, handler, schema, permission, writes, tuple(errors), selector, dict(fields or {})))
             return handler
 
         return decorator

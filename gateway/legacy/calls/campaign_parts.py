@@ -7,20 +7,21 @@ import json
 from schemas.legacy import campaigns as s
 
 from ...domain import campaigns as domain
-from ...domain import db
-from ...domain import query as listing
-from ..messages import INVALID_FIELD, MISSING_FIELD
 from ...domain.models import Item, Promo, Reward
+from .. import listing
+from ..messages import INVALID_FIELD, MESSAGES, MISSING_FIELD, REASONS
 from ..registry import call
 from ..tree import Items, el, leaves
-from .campaigns import picked
+from .campaigns import NOTHING_TO_UPDATE, picked
 
 CAMPAIGN_NOT_FOUND = "Campaign not found"
 NEED_CAMPAIGN = MISSING_FIELD.format("campaign_id")
-REWARD_ERRORS = (NEED_CAMPAIGN, CAMPAIGN_NOT_FOUND, domain.PARTS[Reward].wrong_type)
-PROMO_ERRORS = (CAMPAIGN_NOT_FOUND, domain.PARTS[Promo].wrong_type)
-ITEM_ERRORS = (CAMPAIGN_NOT_FOUND, domain.PARTS[Item].wrong_type)
+REWARD_ERRORS = (NEED_CAMPAIGN, CAMPAIGN_NOT_FOUND, MESSAGES["reward_wrong_campaign_type"])
+PROMO_ERRORS = (CAMPAIGN_NOT_FOUND, MESSAGES["promo_wrong_campaign_type"])
+ITEM_ERRORS = (CAMPAIGN_NOT_FOUND, MESSAGES["item_wrong_campaign_type"])
 NOT_AN_ID = "Not a valid id"
+PROMO_COLUMNS = {"promotion": "description", "operation": "operation", "multiplier": "amount"}
+ITEM_COLUMNS = {"service_product": "description", "reward_id": "id", "buy_amount": "reward_level"}
 
 
 def _stamp(value) -> str | None:
@@ -52,7 +53,7 @@ def reward_new(data: dict, caller) -> list:
 
 @call("campaign_update", "reward", schema=s.RewardUpdate, permission="manage", writes=True,
       errors=REWARD_ERRORS + (MISSING_FIELD.format("reward_id"), INVALID_FIELD.format("reward_id", NOT_AN_ID),
-                              "Reward not found", domain.NOTHING_TO_UPDATE))
+                              "Reward not found", NOTHING_TO_UPDATE))
 def reward_update(data: dict, caller) -> list:
     """Change a reward's level, description, identifier or ``reward_custom_field_N`` values (a blank custom
     field removes it)."""
@@ -69,23 +70,21 @@ def reward_delete(data: dict, caller) -> list:
     return [el("reward", status="deleted", id=domain.delete_part(Reward, caller.account_id, data["reward_id"], data.get("campaign_id")))]
 
 
-def reward_node(reward_id: int, level: int, description: str, identifier: str, custom_fields: str):
-    node = el("reward", id=reward_id, level=level, description=description)
+def reward_node(reward: Reward):
+    node = el("reward", id=reward.id, level=reward.level, description=reward.description)
     # reward_id (the client's identifier) and the custom fields appear only when set, as documented
-    if identifier:
-        node.children += leaves(reward_id=identifier)
-    if custom_fields and custom_fields != "{}":
-        node.children += leaves(**json.loads(custom_fields))
+    if reward.identifier:
+        node.children += leaves(reward_id=reward.identifier)
+    if reward.custom_fields and reward.custom_fields != "{}":
+        node.children += leaves(**json.loads(reward.custom_fields))
     return node
 
 
-# Shop pages and widgets ask for the same reward list on every view: kept per worker until a campaign,
-# reward or account changes (sales and enrolments do not touch it).
-@call("campaign_rewards", schema=s.CampaignId, errors=REWARD_ERRORS, cache=(db.CAMPAIGNS,))
+@call("campaign_rewards", schema=s.CampaignId, errors=REWARD_ERRORS)
 def campaign_rewards(data: dict, caller) -> list:
     """List a points or events campaign's rewards, cheapest first."""
-    campaign_id, rewards = domain.rewards_of(caller.account_id, data["campaign_id"])
-    return [el("campaign", id=campaign_id), Items("rewards", [reward_node(*r) for r in rewards])]
+    campaign, rewards = domain.rewards_of(caller.account_id, data["campaign_id"])
+    return [el("campaign", id=campaign.id), Items("rewards", [reward_node(r) for r in rewards])]
 
 
 # --- promotions --------------------------------------------------------------------------------------
@@ -95,7 +94,7 @@ PROMO_CHANGES = {"new_promo_operation": "operation", "new_promo_amount": "amount
 PROMO_RULES = (
     INVALID_FIELD.format("promo_operation", "must be one of x, +"),
     INVALID_FIELD.format("promo_amount", "must be greater than 0"),
-    domain.PROMO_DATES,
+    INVALID_FIELD.format("promo_end_date", REASONS["end_before_start"]),
 )
 
 
@@ -143,8 +142,9 @@ def campaign_promos(data: dict, caller) -> list:
     """List a points campaign's promotions, with the API 1.5 search, sort and paging options on
     ``promotion`` (description), ``operation`` and ``multiplier`` (amount)."""
     campaign = domain.campaign_for(Promo, caller.account_id, data["campaign_id"])
-    page = domain.search_parts(Promo, campaign, data)
-    return [el("campaign", id=campaign.id), Items("promotions", [promo_node(p) for p in page.rows]), page.node()]
+    page = domain.search_parts(Promo, campaign, listing.list_query(data, PROMO_COLUMNS))
+    return [el("campaign", id=campaign.id), Items("promotions", [promo_node(p) for p in page.rows]),
+            listing.pagination_node(page)]
 
 
 # --- buy-X items -------------------------------------------------------------------------------------
@@ -163,7 +163,7 @@ def item_new(data: dict, caller) -> list:
 
 @call("campaign_update", "item", schema=s.ItemUpdate, permission="manage", writes=True,
       errors=(MISSING_FIELD.format("item_id"), INVALID_FIELD.format("item_id", NOT_AN_ID), "Item not found",
-              domain.NOTHING_TO_UPDATE) + ITEM_ERRORS)
+              NOTHING_TO_UPDATE) + ITEM_ERRORS)
 def item_update(data: dict, caller) -> list:
     """Change an item's purchases needed, description or identifier (past transactions show the new
     description: they name the item by id)."""
@@ -188,5 +188,6 @@ def buyx_items_list(data: dict, caller) -> list:
     """List a buy-X campaign's items, with the API 1.5 search, sort and paging options on
     ``service_product`` (description), ``reward_id`` (the item's id) and ``buy_amount``."""
     campaign = domain.campaign_for(Item, caller.account_id, data["campaign_id"])
-    page = domain.search_parts(Item, campaign, data)
-    return [el("campaign", id=campaign.id), Items("buyx_items", [item_node(i) for i in page.rows]), page.node()]
+    page = domain.search_parts(Item, campaign, listing.list_query(data, ITEM_COLUMNS))
+    return [el("campaign", id=campaign.id), Items("buyx_items", [item_node(i) for i in page.rows]),
+            listing.pagination_node(page)]

@@ -4,15 +4,17 @@ from __future__ import annotations
 from schemas.legacy import campaigns as s
 
 from ...domain import campaigns as domain
-from ...domain import query as listing
-from ..messages import INVALID_FIELD
 from ...domain.models import Campaign, Item
+from ...domain.units import BUYX, DEFAULT_POINTS_RATIO, EARNED, POINTS, format_units
+from .. import listing
+from ..messages import INVALID_FIELD, MESSAGES, SENTENCES
 from ..registry import call
 from ..tree import E, Items, el, leaves
-from ...domain.units import BUYX, DEFAULT_POINTS_RATIO, EARNED, POINTS, format_units
 
 NOT_FOUND = "Campaign not found"
+NOTHING_TO_UPDATE = SENTENCES[("changes", "nothing_to_update")]
 SEARCH_ERRORS = listing.errors(s.CAMPAIGN_SEARCH)
+COLUMNS = {"campaign_name": "name", "campaign_type": "type"}
 
 
 def campaign_node(c: Campaign, account, items_by_campaign: dict | None = None) -> E:
@@ -39,7 +41,7 @@ def campaigns_answer(page, account) -> list:
     if buyx_ids:
         for item in Item.select().where(Item.campaign.in_(buyx_ids)).order_by(Item.id):
             items.setdefault(item.campaign_id, []).append(item)
-    return [Items("campaigns", [campaign_node(c, account, items) for c in page.rows]), page.node()]
+    return [Items("campaigns", [campaign_node(c, account, items) for c in page.rows]), listing.pagination_node(page)]
 
 
 @call("campaign_new", "campaign", schema=s.CampaignNew, permission="manage", writes=True,
@@ -79,7 +81,7 @@ def picked(data: dict, mapping: dict[str, str]) -> dict:
 
 
 @call("campaign_update", "campaign", schema=s.CampaignUpdate, permission="manage", writes=True,
-      errors=("Missing required field: campaign_id", NOT_FOUND, domain.NOTHING_TO_UPDATE,
+      errors=("Missing required field: campaign_id", NOT_FOUND, NOTHING_TO_UPDATE,
               INVALID_FIELD.format("new_points_ratio", "Must be between 0.000001 and 1000000")))
 def campaign_update(data: dict, caller) -> list:
     """Change a campaign's name, description and settings; a blank ``new_reward_ratio`` turns redeeming by
@@ -102,7 +104,7 @@ def campaign_delete(data: dict, caller) -> list:
 
 
 @call("campaign_deactivate", schema=s.CampaignId, permission="manage", writes=True,
-      errors=("Missing required field: campaign_id", NOT_FOUND, domain.ALREADY_INACTIVE))
+      errors=("Missing required field: campaign_id", NOT_FOUND, MESSAGES["campaign_already_inactive"]))
 def campaign_deactivate(data: dict, caller) -> list:
     """Put a campaign on hold: it leaves every list and no call can use it until reactivated; nothing is
     deleted."""
@@ -110,7 +112,7 @@ def campaign_deactivate(data: dict, caller) -> list:
 
 
 @call("campaign_reactivate", schema=s.CampaignId, permission="manage", writes=True,
-      errors=("Missing required field: campaign_id", NOT_FOUND, domain.ALREADY_ACTIVE))
+      errors=("Missing required field: campaign_id", NOT_FOUND, MESSAGES["campaign_already_active"]))
 def campaign_reactivate(data: dict, caller) -> list:
     """Bring a deactivated campaign back, with its settings and transactions as they were."""
     return [el("campaign", id=domain.set_active(caller.account_id, data["campaign_id"], True).id)]
@@ -122,7 +124,7 @@ def campaign_reactivate(data: dict, caller) -> list:
 def campaigns_list(data: dict, caller) -> list:
     """List the account's active campaigns, optionally only some types (``type_restrict``), with the API
     1.5 search, sort and paging options on ``campaign_name`` and ``campaign_type``."""
-    return campaigns_answer(domain.search_campaigns(caller.account_id, data), caller.account)
+    return _listed(data, caller, active=True)
 
 
 @call("campaigns_inactive_list", schema=s.CampaignsList, permission="manage",
@@ -130,4 +132,10 @@ def campaigns_list(data: dict, caller) -> list:
       + SEARCH_ERRORS)
 def campaigns_inactive_list(data: dict, caller) -> list:
     """List the account's deactivated (on hold) campaigns, with the same filters as ``campaigns_list``."""
-    return campaigns_answer(domain.search_campaigns(caller.account_id, data, active=False), caller.account)
+    return _listed(data, caller, active=False)
+
+
+def _listed(data: dict, caller, active: bool) -> list:
+    page = domain.search_campaigns(caller.account_id, listing.list_query(data, COLUMNS), active=active,
+                                   types=data.get("type_restrict") or data.get("campaign_type"))
+    return campaigns_answer(page, caller.account)

@@ -4,16 +4,38 @@ from __future__ import annotations
 from schemas.legacy import customers as s
 
 from ...domain import customers as domain
-from ..messages import INVALID_FIELD, MISSING_FIELD
 from ...domain.models import Customer
+from ...domain.units import format_units
+from ..messages import INVALID_FIELD, MESSAGES, MISSING_FIELD, REASONS
 from ..registry import call, registry
 from ..tree import E, Items, el, leaf, leaves
-from ...domain.units import format_units
 
-RECORD_ERRORS = (domain.CODE_IN_USE, domain.CARD_IN_USE, domain.USERNAME_IN_USE, "Campaign not found",
+CODE_IN_USE, CARD_IN_USE = MESSAGES["customer_code_taken"], MESSAGES["card_number_taken"]
+RECORD_ERRORS = (CODE_IN_USE, CARD_IN_USE, MESSAGES["customer_username_taken"], "Campaign not found",
                  "Give card_number or card_number_generate, not both")
 NOT_FOUND = "Customer not found"
 SELECTOR = ("customer_action", "action")
+# The profile's form fields -> the domain's columns, in the order answers show them.
+PROFILE = {**{column: column for column in domain.PROFILE if column != "username"}, "customer_username": "username"}
+
+
+def _profile(data: dict) -> dict[str, str]:
+    """The profile columns a form gave (a blank field leaves its value unchanged)."""
+    return {column: data[name] for name, column in PROFILE.items() if data.get(name) is not None}
+
+
+def _card_request(data: dict) -> domain.CardRequest | None:
+    if not data.get("card_number_generate"):
+        return None
+    return domain.CardRequest(data["card_number_generate"], data.get("card_number_prefix", ""),
+                              data.get("card_number_suffix", ""))
+
+
+def _changes(data: dict) -> domain.CustomerChanges:
+    return domain.CustomerChanges(
+        code=data.get("code"), card_number=data.get("card_number"), generate_card=_card_request(data),
+        random_code=bool(data.get("new_code")), profile=_profile(data), custom_fields=data.get("custom_fields") or {},
+        password=data.get("customer_password"), pin=data.get("customer_pin"), campaign_ids=data.get("campaign_id", []))
 
 registry.alias("find_customer", "customer_find")
 
@@ -23,7 +45,7 @@ registry.alias("find_customer", "customer_find")
 def customer_node(c: Customer, *, hide_custom_field: bool = False) -> E:
     """A customer as customer_info, customer_search and customer_find show it; never a secret."""
     node = el("customer", code=c.code, card_number=c.card_number)
-    node.children += [leaf(key, getattr(c, column)) for key, column in domain.PROFILE.items()
+    node.children += [leaf(key, getattr(c, column)) for key, column in PROFILE.items()
                       if not (hide_custom_field and key == "custom_field")]
     node.children.append(leaf("registered", c.registered))
     node.children += [leaf(key, value) for key, value in domain.custom_fields_of(c)]
@@ -65,37 +87,37 @@ def _saved(customer: Customer, status: str) -> list:
 
 # --- record_customer ----------------------------------------------------------------------------------
 
+RECORD_FIELDS = {"digits": "card_number_generate"}
+
+
 @call("record_customer", "new", schema=s.RecordCustomerNew, permission="till", writes=True,
-      errors=RECORD_ERRORS, selector=SELECTOR)
+      errors=RECORD_ERRORS, selector=SELECTOR, fields=RECORD_FIELDS)
 def record_customer_new(data: dict, caller) -> list:
     """Create a customer; answers its code (caller's code, else the card number, else 16 random digits)."""
-    return _saved(*domain.record(caller.account_id, "new", data))
+    return _saved(*domain.record(caller.account_id, domain.NEW, _changes(data)))
 
 
 @call("record_customer", "edit", schema=s.RecordCustomerEdit, permission="till", writes=True,
-      errors=RECORD_ERRORS, selector=SELECTOR)
+      errors=RECORD_ERRORS, selector=SELECTOR, fields=RECORD_FIELDS)
 def record_customer_edit(data: dict, caller) -> list:
     """Update the customer named by code (or card_number); with no match, create one."""
-    return _saved(*domain.record(caller.account_id, "edit", data))
+    return _saved(*domain.record(caller.account_id, domain.EDIT, _changes(data)))
 
 
 @call("record_customer", "register", schema=s.RecordCustomerRegister, permission="till", writes=True,
-      errors=(*RECORD_ERRORS, MISSING_FIELD.format("customer_password"), domain.ALREADY_REGISTERED),
-      selector=SELECTOR)
+      errors=(*RECORD_ERRORS, MISSING_FIELD.format("customer_password"), MESSAGES["customer_already_registered"]),
+      selector=SELECTOR, fields=RECORD_FIELDS)
 def record_customer_register(data: dict, caller) -> list:
     """Register (activate with a password) the customer named by code or card, or a new one."""
-    return _saved(*domain.record(caller.account_id, "register", data))
+    return _saved(*domain.record(caller.account_id, domain.REGISTER, _changes(data)))
 
 
-@call("generate_card_number", schema=s.GenerateCardNumber, permission="till",
-      errors=(INVALID_FIELD.format("how_many_digits", domain.TOO_FEW_DIGITS), domain.NO_FREE_CARD))
+@call("generate_card_number", schema=s.GenerateCardNumber, permission="till", fields={"digits": "how_many_digits"},
+      errors=(INVALID_FIELD.format("how_many_digits", REASONS["too_few_random_digits"]), MESSAGES["no_free_card_number"]))
 def generate_card_number(data: dict, caller) -> list:
     """An unused random card number: how_many_digits digits in all, prefix and suffix included."""
-    number = domain.generate_card_number(
-        caller.account_id, data["how_many_digits"], data["card_number_prefix"], data["card_number_suffix"],
-        field="how_many_digits",
-    )
-    return [el("customer", card_number=number)]
+    request = domain.CardRequest(data["how_many_digits"], data["card_number_prefix"], data["card_number_suffix"])
+    return [el("customer", card_number=domain.generate_card_number(caller.account_id, request))]
 
 
 # --- reading ------------------------------------------------------------------------------------------
@@ -105,7 +127,7 @@ def generate_card_number(data: dict, caller) -> list:
               INVALID_FIELD.format("customer_password", s.NOT_SEARCHABLE)))
 def customer_search(data: dict, caller) -> list:
     """Customers matching every field given: partial and case-insensitive unless exact_match."""
-    criteria = {k: data[k] for k in ("card_number", *domain.PROFILE) if data.get(k) is not None}
+    criteria = _profile(data) | ({"card_number": data["card_number"]} if data.get("card_number") is not None else {})
     found = domain.search(caller.account_id, criteria, data["custom_fields"], data.get("exact_match"))
     return _listing(found, caller, data["include_balances"])
 
@@ -129,20 +151,27 @@ def customer_info(data: dict, caller) -> list:
     return answer
 
 
-@call("validate_customer_password", schema=s.ValidateCustomerPassword, errors=(domain.BAD_CREDENTIALS,))
+@call("validate_customer_password", schema=s.ValidateCustomerPassword, errors=(MESSAGES["bad_customer_credentials"],))
 def validate_customer_password(data: dict, caller) -> list:
     """Succeed, with an empty answer, only when every credential given matches the customer."""
-    domain.validate_credentials(caller.account_id, data)
+    domain.validate_credentials(
+        caller.account_id, code=data.get("code"), card_number=data.get("card_number"),
+        username=data.get("customer_username"), password=data.get("customer_password"), pin=data.get("customer_pin"),
+        phone=data.get("phone"))
     return []
 
 
 # --- changing identity, removing ----------------------------------------------------------------------
 
-@call("card_replace", schema=s.CardReplace, permission="till", writes=True,
-      errors=(NOT_FOUND, domain.AMBIGUOUS, domain.CODE_IN_USE, domain.CARD_IN_USE))
+@call("card_replace", schema=s.CardReplace, permission="till", writes=True, fields={"digits": "card_number_generate"},
+      errors=(NOT_FOUND, MESSAGES["customer_ambiguous"], CODE_IN_USE, CARD_IN_USE))
 def card_replace(data: dict, caller) -> list:
     """Give a customer a new code and/or card number (by previous code, previous card, or profile)."""
-    return _saved(domain.replace_card(caller.account_id, data), "updated")
+    match = domain.CustomerMatch(previous_code=data.get("previous_code"), previous_card=data.get("previous_card"),
+                                 profile=_profile(data), password=data.get("customer_password"), pin=data.get("customer_pin"))
+    customer = domain.replace_card(caller.account_id, match, new_code=data.get("new_code"),
+                                   new_card_number=data.get("new_card_number"), generate_card=_card_request(data))
+    return _saved(customer, "updated")
 
 
 @call("customer_delete", schema=s.CustomerDelete, permission="manage", writes=True, errors=(NOT_FOUND,))

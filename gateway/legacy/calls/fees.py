@@ -8,16 +8,16 @@ from __future__ import annotations
 from schemas.legacy import campaigns as s
 
 from ...domain import campaigns as domain
-from ..messages import INVALID_FIELD, MISSING_FIELD
+from ..messages import INVALID_FIELD, MESSAGES, MISSING_FIELD, REASONS
 from ...domain.models import Depreciation, Fee
 from ..registry import call
 from ..tree import Items, el
 from ...domain.units import format_units
-from .campaigns import picked
+from .campaigns import NOTHING_TO_UPDATE, picked
 
 NEED_CAMPAIGN = MISSING_FIELD.format("campaign_id")
-FEE_ERRORS = (NEED_CAMPAIGN, "Campaign not found", domain.PARTS[Fee].wrong_type)
-DEPRECIATION_ERRORS = (NEED_CAMPAIGN, "Campaign not found", domain.PARTS[Depreciation].wrong_type)
+FEE_ERRORS = (NEED_CAMPAIGN, "Campaign not found", MESSAGES["fee_wrong_campaign_type"])
+DEPRECIATION_ERRORS = (NEED_CAMPAIGN, "Campaign not found", MESSAGES["depreciation_wrong_campaign_type"])
 INTERVAL_TYPE = "must be one of days, months, years"
 
 
@@ -32,9 +32,9 @@ def fee_node(fee: Fee, campaign_type: str, status: str | None = None):
               amount=format_units(fee.amount, campaign_type), description=fee.description)
 
 
-@call("campaign_fee_new", schema=s.FeeNew, permission="manage", writes=True,
+@call("campaign_fee_new", schema=s.FeeNew, permission="manage", writes=True, fields={"amount": "fee_amount"},
       errors=FEE_ERRORS + tuple(MISSING_FIELD.format(f) for f in ("fee_interval", "interval_type", "fee_amount", "fee_description"))
-      + (INVALID_FIELD.format("interval_type", INTERVAL_TYPE), INVALID_FIELD.format("fee_amount", domain.WHOLE_POINTS)))
+      + (INVALID_FIELD.format("interval_type", INTERVAL_TYPE), INVALID_FIELD.format("fee_amount", REASONS["not_whole_points"])))
 def fee_new(data: dict, caller) -> list:
     """Add a recurring fee: ``fee_amount`` (points, or money on a gift card) is taken every
     ``fee_interval`` ``interval_type``."""
@@ -42,9 +42,9 @@ def fee_new(data: dict, caller) -> list:
     return [fee_node(fee, fee.campaign.type, "new")]
 
 
-@call("campaign_fee_update", schema=s.FeeUpdate, permission="manage", writes=True,
-      errors=FEE_ERRORS + (MISSING_FIELD.format("fee_id"), "Fee not found", domain.NOTHING_TO_UPDATE,
-                           INVALID_FIELD.format("interval_type", INTERVAL_TYPE), INVALID_FIELD.format("fee_amount", domain.WHOLE_POINTS)))
+@call("campaign_fee_update", schema=s.FeeUpdate, permission="manage", writes=True, fields={"amount": "fee_amount"},
+      errors=FEE_ERRORS + (MISSING_FIELD.format("fee_id"), "Fee not found", NOTHING_TO_UPDATE,
+                           INVALID_FIELD.format("interval_type", INTERVAL_TYPE), INVALID_FIELD.format("fee_amount", REASONS["not_whole_points"])))
 def fee_update(data: dict, caller) -> list:
     """Change a fee's interval, amount or description."""
     fee = domain.update_part(Fee, caller.account_id, data["fee_id"], data["campaign_id"], picked(data, FEE_CHANGES))
@@ -90,7 +90,7 @@ def depreciation_new(data: dict, caller) -> list:
 
 
 @call("depreciation_update", schema=s.DepreciationUpdate, permission="manage", writes=True,
-      errors=DEPRECIATION_ERRORS + (MISSING_FIELD.format("depreciation_id"), "Depreciation not found", domain.NOTHING_TO_UPDATE,
+      errors=DEPRECIATION_ERRORS + (MISSING_FIELD.format("depreciation_id"), "Depreciation not found", NOTHING_TO_UPDATE,
                                     INVALID_FIELD.format("depreciation_percentage", "Must be between 0.01 and 100")))
 def depreciation_update(data: dict, caller) -> list:
     """Change a depreciation's type, interval or percentage."""

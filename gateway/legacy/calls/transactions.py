@@ -8,20 +8,23 @@ from schemas.legacy import transactions as s
 
 from ...domain import transactions as domain
 from ...domain.balances import holdings
-from ..messages import MISSING_FIELD
-from ...domain.ledger import INSUFFICIENT
 from ...domain.models import Item
+from ...domain.units import BUYX, format_units
+from ..messages import MISSING_FIELD
 from ..registry import call, registry
-from ..tree import NO_ATTRS, E, Items, el, leaves, new_row
-from ...domain.units import BUYX, format_units, formatter
+from ..tree import E, Items, el, leaves
+
 
 def _stamp(when) -> str:
-    # "YYYY-MM-DD HH:MM:SS": isoformat is a third of strftime's cost, ten times per balance call.
-    return when.isoformat(" ", "seconds")
+    return when.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _subjects(data: dict, caller):
     return domain.subjects(caller.account_id, data["campaign_id"], data.get("code"), data.get("card_number"))
+
+
+def _details(data: dict, caller) -> domain.Details:
+    return domain.Details(caller.user_id, data.get("authorization", ""), data.get("custom_fields") or {})
 
 
 def receipt_node(receipt: domain.Receipt, caller) -> E:
@@ -44,63 +47,58 @@ def receipt_node(receipt: domain.Receipt, caller) -> E:
 
 
 TRANSACTION_ERRORS = ("Missing required field: campaign_id", "Missing required field: code",
-                      "Campaign not found", domain.CAMPAIGN_INACTIVE, "Customer not found")
+                      "Campaign not found", "Campaign is deactivated", "Customer not found")
 
 
-@call("record_activity", schema=s.RecordActivity, permission="till", writes=True,
-      errors=TRANSACTION_ERRORS + ("Promo not found", domain.PROMO_INACTIVE, "Item not found",
+@call("record_activity", schema=s.RecordActivity, permission="till", writes=True, fields={"item": "service_product"},
+      errors=TRANSACTION_ERRORS + ("Promo not found", "Promo is not active at this time", "Item not found",
                                    MISSING_FIELD.format("amount"), MISSING_FIELD.format("service_product")))
 def record_activity(data: dict, caller) -> list:
     """Record an activity (a purchase, a visit, a top-up) and credit the customer; answers a receipt."""
     campaign, customer = _subjects(data, caller)
-    return [receipt_node(domain.record(caller, campaign, customer, data), caller)]
+    activity = domain.Activity(amount=data.get("amount"), promo_id=data.get("promo_id"),
+                               item=data.get("service_product"), quantity=data["buyx_quantity"])
+    return [receipt_node(domain.record(caller.account_id, campaign, customer, activity, _details(data, caller)), caller)]
 
 
-@call("redeem", schema=s.Redeem, permission="till", writes=True,
-      errors=TRANSACTION_ERRORS + (INSUFFICIENT, "Reward not found", "Item not found", domain.NO_REWARD_RATIO,
-                                   domain.ONE_REDEEM_FIELD, MISSING_FIELD.format("reward_to_redeem")))
+@call("redeem", schema=s.Redeem, permission="till", writes=True, fields={"choice": "reward_to_redeem"},
+      errors=TRANSACTION_ERRORS + ("Insufficient balance", "Reward not found", "Item not found",
+                                   "This campaign does not redeem by currency value (it has no reward_ratio)",
+                                   "Give only one of reward_to_redeem, custom_points_redeem, custom_dollars_redeem",
+                                   MISSING_FIELD.format("reward_to_redeem")))
 def redeem(data: dict, caller) -> list:
     """Redeem a reward, points, money or a free item from the available balance; answers a receipt."""
     campaign, customer = _subjects(data, caller)
-    return [receipt_node(domain.redeem(caller, campaign, customer, data), caller)]
+    redemption = domain.Redemption(choice=data.get("reward_to_redeem"), points=data.get("custom_points_redeem"),
+                                   value=data.get("custom_dollars_redeem"))
+    return [receipt_node(domain.redeem(caller.account_id, campaign, customer, redemption, _details(data, caller)), caller)]
 
 
 @call("transaction_delete", schema=s.TransactionDelete, permission="manage", writes=True,
-      errors=TRANSACTION_ERRORS + ("Transaction not found", domain.ALREADY_DELETED, domain.DELETE_NEGATIVE))
+      errors=TRANSACTION_ERRORS + ("Transaction not found", "Transaction already deleted",
+                                   "Cannot delete this transaction: the balance would become negative"))
 def transaction_delete(data: dict, caller) -> list:
     """Delete one recorded transaction: a reversing ledger row cancels it and the balance follows."""
     campaign, customer = _subjects(data, caller)
-    posted = domain.delete(caller, campaign, customer, data["transaction_id"])
+    posted = domain.delete(caller.account_id, caller.user_id, campaign, customer, data["transaction_id"])
     holding = holdings(customer, [campaign])[campaign.id]
     balance = holding.items.get(posted.entry.item, 0) if posted.entry.item else holding.available
     return [el("transaction", status="deleted", id=data["transaction_id"], campaign_id=campaign.id,
                code=customer.code, balance=format_units(balance, campaign.type))]
 
 
-_TRANSACTION = ("id", "date", "user_name", "amount", "authorization", "redeemed")
-
-
 def transaction_nodes(entries: list[domain.Transaction], campaign_type: str) -> list:
-    """One node per history row. Up to a customer's whole history, on every balance: a plain row is a
-    ``Row`` built in this loop, without a call per value; one with an item or custom fields is an
-    element. user_name and authorization are never NULL (COALESCE and a column default); the date is
-    the first 19 characters of the row's time text, as ``_stamp`` writes a time."""
-    amount_text = formatter(campaign_type)
-    nodes: list = []
-    append = nodes.append
-    for id_, created, amount, authorization, item, custom_fields, _user_id, user_name in entries:
-        texts = (str(id_), created[:19], user_name, amount_text(-amount if amount < 0 else amount),
-                 authorization, "Y" if amount < 0 else "N")
-        if not item and (not custom_fields or custom_fields == "{}"):
-            append(new_row(("transaction", _TRANSACTION, texts)))
-            continue
-        node = E("transaction", list(zip(_TRANSACTION, texts)), None, NO_ATTRS)
-        if item:
-            node.children += leaves(item_id=item)
-        if custom_fields and custom_fields != "{}":
-            for name, value in sorted(json.loads(custom_fields).items()):
-                node.children.append(E(name, [], value))
-        append(node)
+    """One node per history row: an item and custom fields follow the common leaves when set."""
+    nodes = []
+    for entry in entries:
+        node = el("transaction", id=entry.id, date=_stamp(entry.created), user_name=entry.user_name,
+                  amount=format_units(abs(entry.amount), campaign_type), authorization=entry.authorization,
+                  redeemed="Y" if entry.amount < 0 else "N")
+        if entry.item:
+            node.children += leaves(item_id=entry.item)
+        if entry.custom_fields and entry.custom_fields != "{}":
+            node.children += [E(name, [], value) for name, value in sorted(json.loads(entry.custom_fields).items())]
+        nodes.append(node)
     return nodes
 
 
@@ -112,7 +110,7 @@ def customer_balance(data: dict, caller) -> list:
     (``transactions_number``: 0 none, N the last N, absent all)."""
     campaign, customer, available, items, entries = domain.standing(
         caller.account_id, data["campaign_id"], data.get("code"), data.get("card_number"),
-        history=data.get("transactions_number"))
+        history_length=data.get("transactions_number"))
     node = el("customer", code=customer.code, card_number=customer.card_number,
               balance=format_units(available, campaign.type))
     if campaign.type == BUYX:
