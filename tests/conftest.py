@@ -16,7 +16,7 @@ import pytest
 from lxml import etree
 
 from gateway import create_app
-from gateway.domain import db
+from gateway.domain import db, models
 from gateway.domain.users import hash_key
 from gateway.domain.models import ALL_MODELS, Account, User
 
@@ -118,7 +118,7 @@ def _empty_pg_tables() -> None:
 @pytest.fixture
 def app(database_url, backend):
     application = create_app({"TESTING": True, "DATABASE_URL": database_url})
-    db.create_tables()
+    models.create_tables()
     if backend == "postgresql":
         _empty_pg_tables()
     seed_tenants()

@@ -37,10 +37,10 @@ def prepare_database(url: str) -> None:
     """Bind this process to ``url`` and create the tables and the two test tenants of conftest."""
     from conftest import seed_tenants
 
-    from gateway.domain import db
+    from gateway.domain import db, models
 
     db.bind(url)
-    db.create_tables()
+    models.create_tables()
     seed_tenants()
 
 

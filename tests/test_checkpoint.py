@@ -15,7 +15,7 @@ import requests
 
 from conftest import seed_tenants
 from gateway import create_app
-from gateway.domain import db
+from gateway.domain import db, models
 from gateway.domain.models import (ALL_MODELS, Account, Campaign, Customer, IdempotencyRecord, LedgerEntry, Membership,
                             Reward, User)
 from servers import check_ledger, form, prepare_database, running_server
@@ -62,7 +62,7 @@ def wait_for(predicate, timeout: float = 5.0) -> bool:
 
 def sqlite_app(path: Path, **config):
     app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{path}", **config})
-    db.create_tables()
+    models.create_tables()
     seed_tenants()
     return app
 

@@ -252,13 +252,6 @@ def ensure_connection() -> None:
     bound.connect(reuse_if_open=True)
 
 
-def create_tables() -> None:
-    from . import models
-
-    ensure_connection()
-    database.create_tables(models.ALL_MODELS, safe=True)
-
-
 BUSY, NO_TABLES = "busy", "no_tables"
 # PostgreSQL's codes for a transaction that lost a race and may simply be retried.
 _RETRYABLE_PGCODES = {"40001", "40P01", "55P03", "57014"}

@@ -17,7 +17,7 @@ import datetime as _dt
 
 import peewee as pw
 
-from .db import database
+from .db import database, ensure_connection
 
 
 def utcnow() -> _dt.datetime:
@@ -239,3 +239,9 @@ ALL_MODELS = [
     LedgerEntry,
     IdempotencyRecord,
 ]
+
+
+def create_tables() -> None:
+    """Create the tables and indexes that do not exist yet (existing ones and their data are kept)."""
+    ensure_connection()
+    database.create_tables(ALL_MODELS, safe=True)
