@@ -22,7 +22,14 @@ def init_app(app: Flask) -> None:
 @click.command("init-db")
 def init_db() -> None:
     """Create the tables (safe to run again: existing tables and data are kept)."""
-    db.create_tables()
+    from .domain import schema  # bring an existing database up to the models: docs/operations.md
+
+    try:
+        changes = schema.upgrade()
+    except schema.UpgradeError as exc:
+        raise click.ClickException(f"{exc} (nothing was changed)") from None
+    for change in changes:
+        click.echo(change)
     click.echo("database ready")
 
 
