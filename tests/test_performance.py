@@ -1,11 +1,10 @@
 """The shortcuts the hot paths take (docs/performance.md) keep every behaviour: prepared statements, the
-authentication cache, the has-deductions flag, the single-pass XML writer and the writers' queue."""
+authentication cache, the has-deductions flag and the writers' queue."""
 from __future__ import annotations
 
 import datetime as dt
 import fcntl
 import os
-import random
 
 import pytest
 
@@ -13,8 +12,6 @@ from conftest import MANAGER_KEY
 from gateway.domain import campaigns, db
 from gateway.domain.users import hash_key
 from gateway.domain.models import Customer, Depreciation, Fee, LedgerEntry, User
-from gateway.legacy.render import XML, render
-from gateway.legacy.tree import E, Items
 
 AUTH_FAILED = "Authentication failed"
 
@@ -70,44 +67,6 @@ def test_a_fee_added_after_activity_is_deducted_on_the_next_balance(api):
     assert api.ok("customer_balance", campaign_id=cid, code="C1")["campaign"]["customer"]["balance"] == "0"
 
 
-# --- XML written in one pass ---------------------------------------------------------------------------
-
-TEXTS = ["", "a", "  ", "é \u2028", "x\x01y", "<&>\"'", "\r\n\t x", "\r", " \r\n", "]]>", "\ud800", "\ufffe", None]
-
-
-def _node(rnd: random.Random, depth: int):
-    attrs = {"status": rnd.choice(["new", 'a"b\n\t\r<&>', "\x01"])} if rnd.random() < 0.2 else {}
-    if depth > 2 or rnd.random() < 0.4:
-        if not attrs and rnd.random() < 0.5:  # a leaf as handlers build it: a (tag, text) tuple
-            return (rnd.choice(["a", "bb", "item"]), rnd.choice(TEXTS) or "")
-        return E(rnd.choice(["a", "bb", "item"]), [], rnd.choice(TEXTS), attrs)
-    kids = [
-        Items(rnd.choice(["xs", "ys"]), [_node(rnd, depth + 1) for _ in range(rnd.randint(0, 2))], rnd.random() < 0.6)
-        if rnd.random() < 0.3 else _node(rnd, depth + 1)
-        for _ in range(rnd.randint(0, 3))
-    ]
-    return E(rnd.choice(["a", "bb", "item"]), kids, rnd.choice(TEXTS) if rnd.random() < 0.3 else None, attrs)
-
-
-def test_xml_written_at_once_is_byte_for_byte_the_streamed_document():
-    rnd = random.Random(7)
-    for _ in range(3000):
-        children = [
-            Items(rnd.choice(["rewards", "customer"]), [_node(rnd, 1) for _ in range(rnd.randint(0, 3))], rnd.random() < 0.6)
-            if rnd.random() < 0.4 else _node(rnd, 1)
-            for _ in range(rnd.randint(0, 4))
-        ]
-        # A lazy list makes render() stream element by element through lxml: the reference layout.
-        lazy = [Items(c.plural, iter(c.items), c.wrapped) if isinstance(c, Items) else c for c in children]
-        at_once = b"".join(render(XML, "success", children))
-        assert at_once == b"".join(render(XML, "success", lazy + [Items("zz", iter(()), False)]))
-
-
-def test_xml_refuses_an_invalid_element_name_as_lxml_does():
-    with pytest.raises(ValueError):
-        render(XML, "success", [E("bad name", [], "x")])
-
-
 # --- the writers' queue (SQLite) -----------------------------------------------------------------------
 
 def _can_lock(path: str) -> bool:
@@ -148,14 +107,3 @@ def test_history_names_each_recording_user_from_the_callers_account_only(api):
     LedgerEntry.create(account="shop", campaign=cid, customer=Customer.get(code="C1"), kind="record", amount=5, user_id="gone")
     txs = api.ok("customer_balance", campaign_id=cid, code="C1", transactions_number=3)["campaign"]["customer"]["transactions"]
     assert sorted(t["user_name"] for t in txs) == ["Clara", "gone", "mgr"]
-
-
-def test_a_leaf_tuple_and_a_text_element_render_alike_in_every_format():
-    from gateway.legacy.render import OutputFormat
-    from gateway.legacy.tree import from_plain, to_plain
-
-    as_tuple = [E("r", [("a", "x&y"), ("b", ""), Items("cs", [E("c", [("d", "1")])])])]
-    as_element = [E("r", [E("a", [], "x&y"), E("b", [], ""), Items("cs", [E("c", [E("d", [], "1")])])])]
-    for fmt in (XML, OutputFormat("json"), OutputFormat("jsonp", callback="cb")):
-        assert b"".join(render(fmt, "success", as_tuple)) == b"".join(render(fmt, "success", as_element))
-    assert from_plain(to_plain(as_tuple)) == as_tuple

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import json
+import random
 
 import pytest
 from lxml import etree
 
 from conftest import parse_jsonp
-from gateway.legacy.render import OutputFormat, render, render_error
-from gateway.legacy.tree import Items, el
+from gateway.legacy.render import XML, OutputFormat, render, render_error
+from gateway.legacy.tree import E, Items, Row, el, from_plain, to_plain
 
 
 def new_campaign(api, name="Stamp card") -> dict:
@@ -228,6 +229,53 @@ def test_lazy_xml_streams_the_same_document():
     assert [t.findtext("note") for t in root.iter("transaction")] == ["&<\ufffd"] * 3
 
 
+TEXTS = ["", "a", "  ", "é \u2028", "x\x01y", "<&>\"'", "\r\n\t x", "\r", " \r\n", "]]>", "\ud800", "\ufffe", None]
+
+
+def _node(rnd: random.Random, depth: int):
+    attrs = {"status": rnd.choice(["new", 'a"b\n\t\r<&>', "\x01"])} if rnd.random() < 0.2 else {}
+    if depth > 2 or rnd.random() < 0.4:
+        if not attrs and rnd.random() < 0.5:  # a leaf as handlers build it: a (tag, text) tuple
+            return (rnd.choice(["a", "bb", "item"]), rnd.choice(TEXTS) or "")
+        return E(rnd.choice(["a", "bb", "item"]), [], rnd.choice(TEXTS), attrs)
+    kids = [
+        Items(rnd.choice(["xs", "ys"]), [_node(rnd, depth + 1) for _ in range(rnd.randint(0, 2))], rnd.random() < 0.6)
+        if rnd.random() < 0.3 else _node(rnd, depth + 1)
+        for _ in range(rnd.randint(0, 3))
+    ]
+    return E(rnd.choice(["a", "bb", "item"]), kids, rnd.choice(TEXTS) if rnd.random() < 0.3 else None, attrs)
+
+
+@pytest.mark.parametrize("fmt", [XML, OutputFormat("json"), OutputFormat("json", True), OutputFormat("jsonp", False, "cb")],
+                         ids=["xml", "json", "condensed", "jsonp"])
+def test_a_streamed_answer_is_byte_for_byte_the_answer_rendered_at_once(fmt):
+    # On random trees: texts to escape or clean, attributes, nested and empty lists, repeated names.
+    rnd = random.Random(7)
+    for _ in range(1000):
+        children = [
+            Items(rnd.choice(["rewards", "customer", "status"]), [_node(rnd, 1) for _ in range(rnd.randint(0, 3))],
+                  rnd.random() < 0.6)
+            if rnd.random() < 0.4 else _node(rnd, 1)
+            for _ in range(rnd.randint(0, 4))
+        ]
+        lazy = [Items(c.plural, iter(c.items), c.wrapped) if isinstance(c, Items) else c for c in children]
+        at_once = b"".join(render(fmt, "success", children + [Items("zz", [], False)]))
+        assert at_once == b"".join(render(fmt, "success", lazy + [Items("zz", iter(()), False)]))
+
+
+def test_xml_refuses_an_invalid_element_name_as_lxml_does():
+    with pytest.raises(ValueError):
+        render(XML, "success", [E("bad name", [], "x")])
+
+
+def test_a_leaf_tuple_and_a_text_element_render_alike_in_every_format():
+    as_tuple = [E("r", [("a", "x&y"), ("b", ""), Items("cs", [E("c", [("d", "1")])])])]
+    as_element = [E("r", [E("a", [], "x&y"), E("b", [], ""), Items("cs", [E("c", [E("d", [], "1")])])])]
+    for fmt in (XML, OutputFormat("json"), OutputFormat("jsonp", callback="cb")):
+        assert b"".join(render(fmt, "success", as_tuple)) == b"".join(render(fmt, "success", as_element))
+    assert from_plain(to_plain(as_tuple)) == as_tuple
+
+
 def test_empty_success_is_an_empty_response_element():
     assert body(render(OutputFormat("xml"), "success", [])) == (
         b'<?xml version="1.0" encoding="UTF-8"?>\n<response status="success">\n</response>\n'
@@ -272,14 +320,11 @@ def test_a_broken_database_gives_an_error_envelope_and_jsonp_still_gets_200(api)
 ROW_NAMES = ("id", "date", "note", "empty")
 ROW_TEXTS = [("1", "2026-01-02 03:04:05", "plain", ""), ("2", "", "&<>\r\x00 \u00e9\u2028", "x"),
              ("", "", "", ""), ("3", "d", "tab\there\nnewline", "\U0001f600"),
-             # every text filled (the %-template path), with what % and format() would read
              ("4", "100% {0} %s", "<b>&amp;</b>", "%%")]
 
 
 def as_rows(lazy: bool = False) -> list:
-    from gateway.legacy.tree import new_row
-
-    rows = [new_row(("entry", ROW_NAMES, texts)) for texts in ROW_TEXTS]
+    rows = [Row("entry", ROW_NAMES, texts) for texts in ROW_TEXTS]
     nested = el("customer", el("inner", name="A"), code="C1")
     nested.children.append(Items("entries", list(rows)))
     nested.children.append(Items("repeated", list(rows), wrapped=False))
@@ -287,8 +332,6 @@ def as_rows(lazy: bool = False) -> list:
 
 
 def as_elements(lazy: bool = False) -> list:
-    from gateway.legacy.tree import E
-
     elements = [E("entry", list(zip(ROW_NAMES, texts))) for texts in ROW_TEXTS]
     nested = el("customer", el("inner", name="A"), code="C1")
     nested.children.append(Items("entries", list(elements)))
@@ -301,8 +344,8 @@ def as_elements(lazy: bool = False) -> list:
 @pytest.mark.parametrize("fmt", [OutputFormat("xml"), OutputFormat("json"), OutputFormat("json", True),
                                  OutputFormat("jsonp", False, "cb")], ids=["xml", "json", "condensed", "jsonp"])
 def test_a_row_is_answered_as_the_element_it_stands_for(fmt, lazy):
-    # Rows are written from a template per shape (XML) or zipped into a dict (JSON): every format,
-    # built or streamed, must give the bytes the equivalent elements give, escaping and empties included.
+    # Every format, built or streamed, gives a Row the bytes of the element it stands for, escaping and
+    # empties included.
     rows = body(render(fmt, "success", as_rows(lazy)))
     assert rows == body(render(fmt, "success", as_elements(lazy)))
     if fmt.kind == "xml":
@@ -312,38 +355,7 @@ def test_a_row_is_answered_as_the_element_it_stands_for(fmt, lazy):
         assert root.find("top")[-1].findtext("date") == "100% {0} %s"
 
 
-def test_lists_of_rows_of_any_length_and_texts_are_written_as_their_elements():
-    # A list of Rows of one shape inside an element is written in chunks of up to _ROWS_AT_ONCE rows
-    # by one formatting, empties turned into <name/> afterwards. Against the equivalent elements, in
-    # XML and as lxml reads it: lengths across the chunk size, empties in any column, texts that look
-    # like the tags the empties are written with, escaping, and lists of mixed shapes.
-    import random
-
-    from gateway.legacy.render import _ROWS_AT_ONCE
-    from gateway.legacy.tree import E, Row
-
-    rng = random.Random(11)
-    pool = ["", "", "plain", "0", "100%", "%s", "<empty></empty>", "<note/>", "a&b", "\u00e9\u2028", "tab\t",
-            "\x01", "\U0001f600", "</entry>"]
-    other = ("id", "note")
-    lengths = [0, 1, 2, _ROWS_AT_ONCE - 1, _ROWS_AT_ONCE, _ROWS_AT_ONCE + 1, 2 * _ROWS_AT_ONCE + 5]
-    for n in lengths + [rng.randrange(0, 80) for _ in range(60)]:
-        texts = [tuple(rng.choice(pool[:4] if rng.random() < 0.5 else pool) for _ in ROW_NAMES) for _ in range(n)]
-        mixed = n > 2 and rng.random() < 0.2
-        rows = [Row("entry", other, t[:2]) if mixed and i == n // 2 else Row("entry", ROW_NAMES, t)
-                for i, t in enumerate(texts)]
-        elements = [E(r.tag, list(zip(r.names, r.texts))) for r in rows]
-        as_tree = lambda items: [el("customer", Items("entries", items), code="C1")]  # noqa: E731
-        written = body(render(OutputFormat("xml"), "success", as_tree(rows)))
-        assert written == body(render(OutputFormat("xml"), "success", as_tree(elements))), (n, texts)
-        read = etree.fromstring(written).find("customer/entries")
-        assert [tuple(leaf.text or "" for leaf in entry) for entry in read] == [
-            tuple(t.replace("\x01", "\ufffd") for t in r.texts) for r in rows]
-
-
 def test_rows_survive_the_idempotency_store_and_refuse_repeated_names():
-    from gateway.legacy.tree import Row, from_plain, to_plain
-
     tree = as_rows()
     assert from_plain(json.loads(json.dumps(to_plain(tree)))) == tree
     assert type(from_plain(to_plain(tree))[-1]) is Row
@@ -351,34 +363,3 @@ def test_rows_survive_the_idempotency_store_and_refuse_repeated_names():
         body(render(OutputFormat("xml"), "success", [Row("entry", ("a", "a"), ("1", "2"))]))
     with pytest.raises(ValueError):
         body(render(OutputFormat("xml"), "success", [Row("entry", ("not a name",), ("1",))]))
-
-
-def test_indented_json_is_what_json_dumps_writes():
-    # The renderer writes indented JSON itself (json.dumps falls back to its pure-Python encoder when
-    # indent is set); on random trees of texts, objects and lists, markup, escapes, non-ASCII, lone
-    # surrogates and empty containers included, it must give json.dumps's bytes. Other values (numbers,
-    # None, booleans, tuples) are left to json.dumps, anywhere in the value.
-    import random
-
-    from gateway.legacy.render import _dumps
-
-    chars = ["a", "Z", "0", " ", "\n", "\t", "\x00", "\x1f", '"', "\\", "/", "\u00e9", "\u2028", "\u2029",
-             "\U0001f600", "<", "&", "'", "\ud800"]
-    rng = random.Random(2026)
-
-    def text(n: int) -> str:
-        return "".join(rng.choice(chars) for _ in range(rng.randrange(n)))
-
-    def value(depth: int):
-        roll = rng.random()
-        if depth > 3 or roll < 0.4:
-            return text(6)
-        if roll < 0.7:
-            return {text(4): value(depth + 1) for _ in range(rng.randrange(4))}
-        if roll < 0.95:
-            return [value(depth + 1) for _ in range(rng.randrange(4))]
-        return rng.choice([1, None, True, 2.5, ("t",)])
-
-    for _ in range(3000):
-        tree = value(0)
-        assert _dumps(tree, OutputFormat("json")) == json.dumps(tree, indent=2, ensure_ascii=True), tree

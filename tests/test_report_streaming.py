@@ -4,21 +4,29 @@ The ledger is loaded in bulk (insert_many, with the matching stored balances), a
 deleted through the real path, and the report is read through the app as a streamed response while
 the memory the process holds is watched after every chunk. The rows are counted and their ids summed
 from the stream, line by line, so the check itself holds almost nothing.
+
+A stream that fails midway is cut off before its end (docs/compatibility.md): never a document a
+client could take for a complete answer.
 """
 from __future__ import annotations
 
 import ctypes
 import datetime as dt
+import json
+import logging
 import re
 import sys
 from dataclasses import dataclass
 
 import peewee as pw
 import pytest
+from lxml import etree
 
-from conftest import create_pg_database, drop_pg_database, require_postgres
+from conftest import create_pg_database, drop_pg_database, parse_jsonp, require_postgres
 from gateway.domain import db, ledger
 from gateway.domain.models import Customer, LedgerEntry, Membership
+from gateway.legacy.render import OutputFormat, render
+from gateway.legacy.tree import Items, el
 
 ROWS = 100_000
 CUSTOMERS = 1_000
@@ -26,10 +34,10 @@ DELETED = 5
 ID_LINE = {"xml": re.compile(rb"^\s*<id>(\d+)</id>$"), "json": re.compile(rb'^\s*"id": "(\d+)",?$')}
 
 
-def load_ledger(campaign_id: str) -> None:
+def load_ledger(campaign_id: str, rows: int = ROWS, customers: int = CUSTOMERS) -> None:
     start = dt.datetime(2024, 1, 1)
     people = [dict(account="shop", code=f"V{i:05}", card_number=f"9{i:09}", first_name="Vol", last_name=f"Ume{i}")
-              for i in range(CUSTOMERS)]
+              for i in range(customers)]
     with db.database.atomic():
         for batch in pw.chunked(people, 500):
             Customer.insert_many(batch).execute()
@@ -37,9 +45,9 @@ def load_ledger(campaign_id: str) -> None:
         columns = [LedgerEntry.account, LedgerEntry.campaign, LedgerEntry.customer, LedgerEntry.kind, LedgerEntry.amount,
                    LedgerEntry.original_amount, LedgerEntry.authorization, LedgerEntry.user_id, LedgerEntry.created]
         entries = (
-            ("shop", campaign_id, ids[i % CUSTOMERS], "record", 100 + i % 7, f"{1 + i % 7}.00", f"sale {i}", "clerk",
+            ("shop", campaign_id, ids[i % customers], "record", 100 + i % 7, f"{1 + i % 7}.00", f"sale {i}", "clerk",
              start + dt.timedelta(seconds=20 * i))
-            for i in range(ROWS)
+            for i in range(rows)
         )
         for batch in pw.chunked(entries, 1000):
             LedgerEntry.insert_many(batch, fields=columns).execute()
@@ -154,3 +162,86 @@ def test_100k_transactions_stream_in_bounded_memory(api, client, backend, big_le
     assert seen.size > 40_000_000
     assert seen.blocks < ROWS // 2, seen
     assert seen.malloced * 20 < seen.size, seen
+
+
+# --- a fault in the middle of a stream ---------------------------------------------------------------
+
+FORMATS = [OutputFormat("xml"), OutputFormat("json"), OutputFormat("json", condensed=True),
+           OutputFormat("jsonp", callback="cb")]
+NO_TRACE = [b"Traceback", b"OperationalError", b"database is locked", b'File "', b"error"]
+
+
+def transactions(count: int):
+    for i in range(count):
+        yield el("transaction", id=i, note=f"sale {i} & more <of the same>")
+
+
+def failing_after(count: int):
+    yield from transactions(count)
+    raise pw.OperationalError("database is locked")
+
+
+def assert_cut_off(body: bytes, fmt: OutputFormat) -> None:
+    """Neither a complete document nor anything about the fault."""
+    if fmt.kind == "xml":
+        assert b"</response>" not in body
+        with pytest.raises(etree.XMLSyntaxError):
+            etree.fromstring(body)
+    elif fmt.kind == "jsonp":
+        with pytest.raises(AssertionError):  # not /**/cb(...); at all
+            parse_jsonp(body, "cb")
+    else:
+        with pytest.raises(ValueError):
+            json.loads(body)
+    for word in NO_TRACE:
+        assert word not in body
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=["xml", "json", "condensed", "jsonp"])
+def test_a_fault_midway_cuts_the_stream_off_before_its_end(fmt, caplog):
+    complete = b"".join(render(fmt, "success", [Items("transactions", transactions(4000), wrapped=False)]))
+    sent = []
+    with pytest.raises(pw.OperationalError):
+        for piece in render(fmt, "success", [Items("transactions", failing_after(3000), wrapped=False)]):
+            sent.append(piece)
+    body = b"".join(sent)
+    # Several pieces went out, each the answer as far as it had come: a prefix of the complete one.
+    assert len(sent) > 1 and complete.startswith(body) and len(body) < len(complete)
+    assert_cut_off(body, fmt)
+    logged = [r for r in caplog.records if r.name == "gateway.legacy.render" and r.levelno == logging.ERROR]
+    assert len(logged) == 1 and "cut off" in logged[0].getMessage() and logged[0].exc_info
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=["xml", "json", "condensed", "jsonp"])
+def test_a_fault_before_anything_is_sent_is_raised_for_the_view_to_answer(fmt, caplog):
+    # render() renders a streamed answer's first piece itself: the view then answers with the error
+    # envelope (503, "server busy"), as for any answer rendered at once.
+    with pytest.raises(pw.OperationalError):
+        render(fmt, "success", [Items("transactions", failing_after(3), wrapped=False)])
+    assert not [r for r in caplog.records if r.name == "gateway.legacy.render"]
+
+
+def test_a_database_fault_midway_through_a_report_cuts_it_off(api, client, caplog, monkeypatch):
+    campaign_id = api.ok("campaign_new", action="campaign", campaign_type="points", campaign_name="Cut")["campaign"]["id"]
+    load_ledger(campaign_id, rows=5000, customers=50)  # several pages of rows, hence queries while streaming
+    data, _ = api.fields("reports", {"report": "transactions_all", "date_start": "2024-01-01", "date_end": "2024-12-31"})
+    response = client.post("/", data=data, buffered=False)
+    assert response.status_code == 200 and response.is_streamed
+    pieces = iter(response.response)
+    sent = [next(pieces)]
+
+    def locked(*args, **kwargs):
+        raise pw.OperationalError("database is locked")
+
+    # From here on every query fails, as when another process holds SQLite's lock for too long.
+    monkeypatch.setattr(pw.Database, "execute_sql", locked)
+    with pytest.raises(pw.OperationalError):
+        for piece in pieces:
+            sent.append(piece)
+    monkeypatch.undo()
+    response.close()
+    body = b"".join(sent)
+    rows = sum(1 for line in body.split(b"\n") if ID_LINE["xml"].match(line))
+    assert 0 < rows < 5000
+    assert_cut_off(body, OutputFormat("xml"))
+    assert any("cut off" in r.getMessage() for r in caplog.records if r.name == "gateway.legacy.render")

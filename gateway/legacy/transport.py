@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import codecs
 import re
-from urllib.parse import unquote_to_bytes
+from urllib.parse import parse_qsl
 
+from werkzeug.exceptions import ClientDisconnected
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
-from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request
 
 from .messages import BAD_CALLBACK, BAD_OUTPUT, INVALID_FIELD, LegacyError
@@ -21,7 +21,6 @@ from .render import OutputFormat
 
 MAX_PARTS = 1000
 BODY_ENDED_EARLY = "The request body is shorter than its Content-Length"
-_URLENCODED = "application/x-www-form-urlencoded"
 TOO_MANY_FIELDS = f"Too many form fields: the limit is {MAX_PARTS}"
 _CALLBACK = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*", re.ASCII)
 
@@ -43,41 +42,17 @@ def decode_pairs(pairs: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
 
 
 def _urlencoded_pairs(raw: bytes) -> list[tuple[bytes, bytes]]:
-    """``parse_qsl(keep_blank_values=True)`` on bytes: pairs split on ``&``, ``+`` is a space, and
-    percent escapes become the bytes they stand for (the text encoding is decided afterwards).
-
-    Written out because every request parses a form: this is a third of ``parse_qsl``'s cost on a
-    typical legacy body (tests/test_transport.py compares the two on random input).
-    """
-    if not raw:
-        return []
-    if raw.count(b"&") >= MAX_PARTS:
-        raise LegacyError(TOO_MANY_FIELDS)
-    # Most bodies hold neither '+' nor '%': then no pair needs unescaping. (Looking for an int in bytes
-    # is several times faster than looking for a one-byte bytes object.)
-    escaped = _PLUS in raw or _PERCENT in raw
-    pairs = []
-    for chunk in raw.split(b"&"):
-        if not chunk:
-            continue
-        key, _, value = chunk.partition(b"=")
-        if escaped:
-            if _PLUS in key:
-                key = key.replace(b"+", b" ")
-            if _PERCENT in key:
-                key = unquote_to_bytes(key)
-            if _PLUS in value:
-                value = value.replace(b"+", b" ")
-            if _PERCENT in value:
-                value = unquote_to_bytes(value)
-        pairs.append((key, value))
-    return pairs
-
-
-_PLUS, _PERCENT = ord("+"), ord("%")
+    """The form's pairs as bytes: which text encoding they are in is decided afterwards (``decode_pairs``)."""
+    # parse_qsl takes ASCII-only bytes: Latin-1 maps every byte to one character and back.
+    try:
+        pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True, encoding="latin-1", max_num_fields=MAX_PARTS)
+    except ValueError:  # more than MAX_PARTS fields
+        raise LegacyError(TOO_MANY_FIELDS) from None
+    return [(key.encode("latin-1"), value.encode("latin-1")) for key, value in pairs]
 
 
 def _multipart_pairs(raw: bytes, boundary: bytes) -> list[tuple[bytes, bytes]]:
+    # Werkzeug's decoder rather than request.form, which decodes every value as UTF-8 and loses Latin-1.
     decoder = MultipartDecoder(boundary, max_form_memory_size=len(raw) + 1)
     decoder.receive_data(raw)
     decoder.receive_data(None)
@@ -103,10 +78,6 @@ def _multipart_pairs(raw: bytes, boundary: bytes) -> list[tuple[bytes, bytes]]:
     return pairs
 
 
-def _merge(form: dict[str, str], pairs: list[tuple[bytes, bytes]]) -> None:
-    form.update(decode_pairs(pairs))  # in order: a repeated field keeps its last value
-
-
 def refuse_nul(form: dict[str, str]) -> None:
     """PostgreSQL cannot store NUL and no legacy client sends one: refuse it rather than guess."""
     for key, value in form.items():
@@ -114,41 +85,21 @@ def refuse_nul(form: dict[str, str]) -> None:
             raise LegacyError(INVALID_FIELD.format(key.replace("\x00", "")[:64], "NUL characters are not allowed"))
 
 
-def _query_pairs(request: Request) -> list[tuple[bytes, bytes]]:
-    # WSGI hands the query string over as latin-1 text: encoding it back gives the bytes sent.
-    query = request.environ.get("QUERY_STRING", "")
-    return _urlencoded_pairs(query.encode("latin-1", "replace")) if query else []
-
-
 def _body(request: Request, limit: int | None) -> bytes:
-    """The body, refused (``RequestEntityTooLarge``) over ``limit`` bytes (the app's ``MAX_CONTENT_LENGTH``).
-
-    A body with a Content-Length, as every legacy client sends, is read from the WSGI stream at once:
-    Werkzeug's stream wrappers cost more than parsing the form (bench/wsgi_micro.py). A chunked body
-    or one without a length takes Werkzeug's path.
-    """
-    environ = request.environ
-    length = environ.get("CONTENT_LENGTH", "")
-    if not length.isdigit() or "HTTP_TRANSFER_ENCODING" in environ:
+    """The body, refused (``RequestEntityTooLarge``) over ``limit`` bytes (the app's ``MAX_CONTENT_LENGTH``)."""
+    request.max_content_length = limit
+    try:
         return request.get_data(cache=True)
-    size = int(length)
-    if limit is not None and size > limit:
-        raise RequestEntityTooLarge()
-    raw = environ["wsgi.input"].read(size) if size else b""
-    if len(raw) != size:
-        raise LegacyError(BODY_ENDED_EARLY)
-    return raw
+    except ClientDisconnected:  # the stream ended before Content-Length bytes
+        raise LegacyError(BODY_ENDED_EARLY) from None
 
 
 def read_form(request: Request, limit: int | None) -> dict[str, str]:
     """The merged form: query string first, then the body over it (at most ``limit`` bytes)."""
-    form: dict[str, str] = {}
-    _merge(form, _query_pairs(request))
+    form = dict(decode_pairs(_urlencoded_pairs(request.query_string)))
     raw = _body(request, limit)
     if raw:
-        # What nearly every legacy client sends, compared before parsing the header's parameters.
-        content_type = request.environ.get("CONTENT_TYPE", "")
-        mimetype = "application/x-www-form-urlencoded" if content_type == _URLENCODED else request.mimetype
+        mimetype = request.mimetype
         if mimetype == "multipart/form-data":
             boundary = request.mimetype_params.get("boundary", "").encode("latin-1", "replace")
             if not boundary:
@@ -157,11 +108,11 @@ def read_form(request: Request, limit: int | None) -> dict[str, str]:
                 pairs = _multipart_pairs(raw, boundary)
             except ValueError:
                 raise LegacyError("Malformed multipart body") from None
-        elif mimetype in (_URLENCODED, "", "text/plain"):
+        elif mimetype in ("application/x-www-form-urlencoded", "", "text/plain"):
             pairs = _urlencoded_pairs(raw)
         else:
             pairs = []  # a JSON or XML body is not the legacy API; its fields are not read
-        _merge(form, pairs)
+        form.update(decode_pairs(pairs))  # in order: a repeated field keeps its last value
     return form
 
 
@@ -171,7 +122,7 @@ def query_form(request: Request) -> dict[str, str]:
     Never raises: it only chooses the format of an error answer, so an unreadable query gives XML.
     """
     try:
-        return dict(decode_pairs(_query_pairs(request)))
+        return dict(decode_pairs(_urlencoded_pairs(request.query_string)))
     except LegacyError:
         return {}
 

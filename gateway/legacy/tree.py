@@ -1,9 +1,8 @@
 """The response tree: what handlers return, and what each renderer turns into XML, JSON or JSONP.
 
 A tree is a list of children of ``<response>``. Each child is an ``E`` (an element: a tag, attributes,
-and either text or children), a leaf (a plain ``(tag, text)`` tuple: an element with text only, by
-far the most common node, so the cheapest to build and to write), a ``Row`` (an element whose
-children are all leaves, their names shared by every row of a list) or an ``Items`` (an explicit list).
+and either text or children), a leaf (a plain ``(tag, text)`` tuple: an element with text only), a
+``Row`` (an element whose children are all leaves) or an ``Items`` (an explicit list).
 Lists are explicit so that XML can keep the legacy shape (``<rewards><reward>…`` wrapped, or
 ``<customer>`` repeated bare under ``<response>``) while JSON always gets an array under the plural
 key, for zero, one or many items.
@@ -12,7 +11,6 @@ Handlers never format for a wire: they build these nodes, and the renderers do t
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from typing import Any, Iterable, NamedTuple
 
@@ -41,9 +39,8 @@ class Items:
 class Row(NamedTuple):
     """``<tag>`` holding one leaf per name: ``names[i]`` with ``texts[i]`` (a str; "" is an empty element).
 
-    The same as ``E(tag, list(zip(names, texts)))`` in every format, for the records answered by the
-    dozen or by the thousand (a history, a report's rows): a list of them shares one ``names`` tuple,
-    and renderers write each row in one step instead of one per value. Names must be distinct.
+    The same as ``E(tag, list(zip(names, texts)))`` in every format: a compact record for long lists
+    (a history). Names must be distinct, as JSON keys are.
     """
 
     tag: str
@@ -51,9 +48,7 @@ class Row(NamedTuple):
     texts: tuple[str, ...]
 
 
-#: ``new_row((tag, names, texts))`` is ``Row(tag, names, texts)`` built without a Python-level call,
-#: for code that builds rows by the thousand.
-new_row = functools.partial(tuple.__new__, Row)
+new_row = Row  # the earlier name, kept for callers
 
 
 def el(tag: str, *children: Any, status: str | None = None, **fields: Any) -> E:
@@ -62,40 +57,38 @@ def el(tag: str, *children: Any, status: str | None = None, **fields: Any) -> E:
     ``el("fee", status="new", id=7, amount="1.00")`` is ``<fee status="new"><id>7</id><amount>1.00</amount></fee>``.
     Values are turned into text here, once: ids stay strings in JSON, ``None`` becomes an empty element.
     """
-    kids: list = list(children)
-    # leaf() inlined for the common str and int values: this runs for nearly every value answered.
-    kids += [(name, value) if value.__class__ is str else (name, str(value)) if value.__class__ is int
-             else leaf(name, value) for name, value in fields.items()]
-    return E(tag, kids, None, {"status": status} if status else NO_ATTRS)
+    kids = [*children, *leaves(**fields)]
+    return E(tag, kids, None, {"status": status} if status else {})
 
 
 def leaves(**fields: Any) -> list[Leaf]:
     """``name=value`` leaves in order, to extend an element's children."""
-    return [(name, value) if value.__class__ is str else leaf(name, value) for name, value in fields.items()]
+    return [leaf(name, value) for name, value in fields.items()]
 
 
-# Shared by every element without attributes: nothing mutates a node's attrs after building it.
+# The attrs of elements built positionally without any; shared, so never mutated.
 NO_ATTRS: dict[str, str] = {}
 
 Leaf = tuple  # (tag, text): an element holding only text, ``<tag>text</tag>``
 
 
 def leaf(tag: str, value: Any) -> Leaf:
+    """``(tag, text)``: None is an empty text, a bool ``Y`` or ``N``, anything else its ``str``."""
     if value is None:
         return (tag, "")
-    if value is True or value is False:
+    if isinstance(value, bool):
         return (tag, "Y" if value else "N")
-    return (tag, value if value.__class__ is str else str(value))
+    return (tag, str(value))
 
 
 def to_plain(nodes: list) -> list:
     """Serialise a tree to JSON-able lists (for the idempotency store); ``from_plain`` reverses it."""
     out = []
     for node in nodes:
-        if node.__class__ is tuple:
-            out.append(["T", node[0], node[1]])
-        elif node.__class__ is Row:
+        if isinstance(node, Row):
             out.append(["R", node.tag, list(node.names), list(node.texts)])
+        elif isinstance(node, tuple):
+            out.append(["T", node[0], node[1]])
         elif isinstance(node, Items):
             out.append(["L", node.plural, node.wrapped, to_plain(list(node.items))])
         else:

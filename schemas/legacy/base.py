@@ -16,8 +16,6 @@ import re
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate
-from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
-from marshmallow.utils import missing
 
 from gateway.legacy.messages import INVALID_FIELD, MISSING_FIELD
 
@@ -42,62 +40,9 @@ class LegacySchema(Schema):
             out[key] = value
         return out
 
-    def load_form(self, form: dict[str, str]) -> dict:
-        """``self.load(form)``: the same result, or a ValidationError with the same messages.
-
-        Every request validates its form, and marshmallow's general machinery (hooks looked up by
-        name, a closure and an error store per field, partial and many handling) costs more than the
-        fields' own work: for a schema whose only hooks are this class's own, each field's
-        ``deserialize`` is called here as ``Schema.load`` calls it, in the same order, with the same
-        arguments. Any other schema takes ``load`` itself. tests/test_schemas.py compares both on
-        every call's schema.
-        """
-        plan = self._load_plan()
-        if plan is None:
-            return self.load(form)
-        data = self._legacy_form(form)
-        result: dict = {}
-        errors: dict = {}
-        for field_name, key, field in plan:
-            try:
-                value = field.deserialize(data.get(field_name, missing), field_name, data)
-            except ValidationError as error:
-                errors[field_name] = error.messages
-                continue
-            if value is not missing:
-                result[key] = value
-        if errors:
-            raise ValidationError(errors, data=data, valid_data=result)
-        if self._hooks[POST_LOAD]:
-            try:
-                result = self._gather_patterns(result, original=form)
-            except ValidationError as error:  # as marshmallow reports a post_load hook's error
-                raise ValidationError(error.normalized_messages(), data=data, valid_data=result) from None
-        return result
-
-    def _load_plan(self) -> list | None:
-        try:
-            return self.__dict__["_plan"]
-        except KeyError:
-            pass
-        hooks = {kind: [name for name, _, _ in self._hooks[kind]] for kind in (PRE_LOAD, POST_LOAD, VALIDATES, VALIDATES_SCHEMA)}
-        plain = (hooks[PRE_LOAD] == ["_legacy_form"] and hooks[POST_LOAD] in ([], ["_gather_patterns"])
-                 and not hooks[VALIDATES] and not hooks[VALIDATES_SCHEMA] and self.unknown == EXCLUDE
-                 and not self.many and self.partial in (None, False) and type(self).handle_error is Schema.handle_error)
-        plan = [(f.data_key if f.data_key is not None else name, f.attribute or name, f)
-                for name, f in self.load_fields.items()] if plain else None
-        if plan and any("." in key for _, key, _ in plan):  # load() would nest such a key
-            plan = None
-        self.__dict__["_plan"] = plan
-        return plan
-
 
 class PatternSchema(LegacySchema):
-    """A schema that gathers families of fields (``custom_field_N``) from the form by pattern.
-
-    A separate class so that schemas without patterns run no post-load hook: marshmallow skips the
-    hook machinery entirely when a schema has none, and every request pays for it otherwise.
-    """
+    """A schema that gathers families of fields (``custom_field_N``) from the form by pattern."""
 
     #: result key -> regex of form keys gathered into a dict under that key
     patterns: dict[str, re.Pattern] = {}
