@@ -7,9 +7,9 @@ import sys
 import click
 from flask import Flask
 
-from .domain import db, ledger
-from .legacy.auth import forget_authentications, hash_key, new_api_key
+from .domain import db, ledger, models
 from .domain.models import Account, User
+from .domain.users import hash_key, new_api_key
 
 _ACCOUNT_ID = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 
@@ -40,7 +40,7 @@ def create_account(account_id: str, name: str) -> None:
     """Create an account (a merchant, the "Owner ID" legacy clients send as account_id)."""
     if not _ACCOUNT_ID.fullmatch(account_id):
         raise click.ClickException("account id: 1-64 letters, digits, or . _ - @")
-    db.create_tables()
+    models.create_tables()
     if Account.get_or_none(Account.id == account_id) is not None:
         raise click.ClickException(f"account {account_id} already exists")
     Account.create(id=account_id, name=name)
@@ -54,7 +54,7 @@ def create_account(account_id: str, name: str) -> None:
 @click.option("--api-key", default=None, help="Keep a key the merchant's clients already send (migration).")
 def create_user(account_id: str, user_id: str, role: str, api_key: str | None) -> None:
     """Create an API user and print its key (shown once: only its hash is stored)."""
-    db.create_tables()
+    models.create_tables()
     if Account.get_or_none(Account.id == account_id) is None:
         raise click.ClickException(f"account {account_id} does not exist")
     if User.get_or_none(User.account == account_id, User.user_id == user_id) is not None:
@@ -87,7 +87,7 @@ def check_ledger() -> None:
 @click.option("--user", "user_id", default="demo", show_default=True)
 def demo(account_id: str, user_id: str) -> None:
     """Create (or refresh) a demo account and manager, and print a fresh API key for it."""
-    db.create_tables()
+    models.create_tables()
     Account.get_or_create(id=account_id, defaults={"name": "Demo Shop"})
     key = new_api_key()
     user = User.get_or_none(User.account == account_id, User.user_id == user_id)
@@ -95,5 +95,4 @@ def demo(account_id: str, user_id: str) -> None:
         User.create(account=account_id, user_id=user_id, role="manager", key_hash=hash_key(key))
     else:
         User.update(key_hash=hash_key(key)).where(User.id == user.id).execute()
-        forget_authentications()
     click.echo(f"account_id={account_id} user_id={user_id} user_api_key={key}")

@@ -11,7 +11,7 @@ import pytest
 from conftest import Api, create_pg_database, drop_pg_database, require_postgres
 from gateway import create_app
 from gateway.domain import db
-from gateway.legacy.auth import hash_key
+from gateway.domain.users import hash_key
 from gateway.domain.models import Account, Campaign, Customer, Membership, User
 
 ROOT = Path(__file__).resolve().parent.parent
