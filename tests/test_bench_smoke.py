@@ -1,14 +1,20 @@
-"""The benchmark's data loader, at a tiny size, so that it cannot rot: no timing is asserted here.
+"""The benchmark's data loader and harness, at tiny sizes, so that they cannot rot: no timing is asserted.
 
-The loader must leave a ledger that ``check-ledger`` accepts, and data the measured calls can use with
-the harness's credentials.
+The loader must leave a ledger that ``check-ledger`` accepts and data the measured calls can use with
+the harness's credentials; the harness must hand each run a fresh copy of its cached data (a SQLite
+file, or a PostgreSQL database made from a template) and take the median of its framed runs.
 """
 from __future__ import annotations
 
-from bench import loader
+import uuid
+
+import pytest
+
+from bench import loader, run
 from bench.run import scenarios
-from gateway.domain import ledger
+from gateway.domain import db, ledger
 from gateway.domain.models import Customer, LedgerEntry, Membership
+from conftest import PG_URL, create_pg_database, drop_pg_database, require_postgres
 
 
 def test_loader_leaves_a_consistent_ledger(app, runner):
@@ -43,24 +49,104 @@ def test_loaded_data_answers_the_measured_calls(app, api):
     assert [r["level"] for r in rewards] == [str(level) for level in loader.REWARD_LEVELS]
 
 
+def test_the_same_sizes_give_the_same_data(tmp_path):
+    first, _ = run.load_into(f"sqlite:///{tmp_path / 'a.db'}", 7, 90)
+    second, _ = run.load_into(f"sqlite:///{tmp_path / 'b.db'}", 7, 90)
+    assert first == second
+
+
+def test_each_sqlite_run_gets_a_fresh_copy_of_the_cached_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(run, "RESULTS", tmp_path / "results")
+    data = run.SqliteData(tmp_path, 9, 100)
+
+    ds, seconds = data.prepare(use_cache=True)
+    assert seconds > 0 and data.count_rows("ledger_entry") == 100
+    db.bind(data.url)
+    LedgerEntry.delete().execute()  # a run's writes
+    db.database.close()
+    data.discard()
+
+    again, seconds = data.prepare(use_cache=True)
+    assert (again, seconds) == (ds, 0.0)
+    assert data.count_rows("ledger_entry") == 100
+    assert run.check_ledger(data.url).returncode == 0
+    data.discard()
+
+
+def test_the_loader_fills_a_postgres_database():
+    require_postgres()
+    url = create_pg_database("rg_bench_test")
+    try:
+        ds, _ = run.load_into(url, 11, 257)  # PostgreSQL's own chunk size: one INSERT per table
+        assert (ds.customers, ds.entries) == (11, 257)
+        checked = run.check_ledger(url)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+    finally:
+        db.database.close()
+        drop_pg_database(url)
+
+
+def test_each_postgres_run_gets_a_fresh_database_from_the_cached_template(monkeypatch):
+    require_postgres()
+    monkeypatch.setattr(run, "POSTGRES_URL", PG_URL)
+    monkeypatch.setattr(run.PostgresData, "prefix", f"rg_bench_test_{uuid.uuid4().hex[:8]}")
+    data = run.PostgresData(None, 6, 80)
+    try:
+        ds, seconds = data.prepare(use_cache=True)
+        assert seconds > 0 and data.count_rows("ledger_entry") == 80
+        with data.connect(data.url) as conn, conn.cursor() as cur:
+            cur.execute('DELETE FROM "ledger_entry"')  # a run's writes
+        conn.close()
+        data.discard()
+
+        again, seconds = data.prepare(use_cache=True)
+        assert (again, seconds) == (ds, 0.0)
+        assert data.count_rows("ledger_entry") == 80
+        checked = run.check_ledger(data.url)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+    finally:
+        data.discard()
+        drop_pg_database(data.url_of(data.template))
+
 
 def test_a_scenario_figure_is_its_median_run_and_valid_only_if_every_run_was():
     from bench.run import markdown, median_run
 
-    def run(ratio, valid=True, failed=0):
+    def run_(ratio, valid=True, failed=0):
         return {"rps": 100 * ratio, "p99_ms": 1.0, "p50_ms": 0.5, "bare_rps": 100.0, "bare_p99_ms": 1.0, "cpu_ms": 1.0,
                 "bare_cpu_ms": 0.5, "ratio": ratio, "requests": 500, "failed": failed, "socket_errors": 0,
                 "http_errors": 0, "rows_added": None, "valid": valid}
 
-    row = median_run([run(0.70), run(0.55), run(0.62)])
+    row = median_run([run_(0.70), run_(0.55), run_(0.62)])
     assert row["ratio"] == 0.62 and row["ratios"] == [0.70, 0.55, 0.62] and row["valid"]
-    assert median_run([run(0.7), run(0.5)])["ratio"] == 0.5  # an even count takes the lower middle
-    broken = median_run([run(0.7), run(0.6, valid=False, failed=3), run(0.65)])
+    assert median_run([run_(0.7), run_(0.5)])["ratio"] == 0.5  # an even count takes the lower middle
+    broken = median_run([run_(0.7), run_(0.6, valid=False, failed=3), run_(0.65)])
     assert broken["ratio"] == 0.65 and not broken["valid"] and broken["failed"] == 3
 
     size = {"entries": 10, "customers": 1, "check_ledger": True, "loadavg_before": 0.0, "loadavg_after": 0.0,
-            "scenarios": [{"name": "s", "issue": "#3", "target": 0.6, **row}, {"name": "t", "issue": "#3",
-                                                                             "target": 0.6, **broken}]}
+            "scenarios": [{"name": "s", "floor": 0.6, **row}, {"name": "t", "floor": 0.6, **broken},
+                          {"name": "u", "floor": None, **row}]}
     table = markdown([size])
     assert "| 0.62 | 0.55-0.70 | 0.60 | yes |" in table
     assert "| 0.65 | 0.60-0.70 | 0.60 | yes (INVALID: 3 failed answers" in table
+    assert "| u | 62 |" in table and "| 0.62 | 0.55-0.70 | - | - |" in table
+
+
+def test_a_run_is_framed_by_the_bare_runs_around_it():
+    def wrk_result(rps, failed=0):
+        return {"rps": rps, "p99_ms": 2.0, "p50_us": 1000, "cpu_ms": 1.0, "requests": 1000, "failed": failed,
+                "socket_errors": 0, "http_errors": 0}
+
+    run_ = run.framed_run(wrk_result(300), wrk_result(900), wrk_result(1100), added=1000)
+    assert run_["bare_rps"] == 1000 and run_["ratio"] == pytest.approx(0.3) and run_["valid"]
+    assert not run.framed_run(wrk_result(300), wrk_result(900), wrk_result(1100), added=999)["valid"]
+    assert not run.framed_run(wrk_result(300, failed=1), wrk_result(900), wrk_result(1100), added=None)["valid"]
+
+
+def test_each_database_has_its_server_shape_and_floors():
+    assert (run.BACKENDS["sqlite"].workers, run.BACKENDS["sqlite"].connections) == (2, 16)
+    assert (run.BACKENDS["postgres"].workers, run.BACKENDS["postgres"].connections) == (4, 8)
+    floors = {s.name: s.floors for s in scenarios(loader.Dataset(0, 0, "", "", "", 0, 0))}
+    assert floors["campaign_rewards"] == {"sqlite": 0.60, "postgres": 0.31}
+    assert floors["record_activity"] == {"sqlite": 0.30, "postgres": 0.16}
+    assert floors["customer_balance"]["sqlite"] == 0.45 and floors["campaign_new_reward"]["sqlite"] == 0.35
