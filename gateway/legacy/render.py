@@ -57,11 +57,17 @@ def render(fmt: OutputFormat, status: str, children: list) -> Iterable[bytes]:
     return itertools.chain([next(stream)], stream)
 
 
-def render_error(fmt: OutputFormat, messages: list[str]) -> list[bytes]:
-    """The error envelope: ``<error>`` in XML; ``error`` (the first) and ``errors`` (all) in JSON."""
+def render_error(fmt: OutputFormat, messages: list[str]) -> Iterator[bytes]:
+    """The error envelope: ``<error>`` in XML; ``error`` (the first) and ``errors`` (all) in JSON.
+
+    An iterator rather than a list, so that the response carries no Content-Length: error answers
+    never had one (tests/golden/legacy_answers.txt).
+    """
     if fmt.kind == "xml":
-        return [b"".join(_xml("error", [("error", messages[0])]))]
-    return [b"".join(_json({"status": "error", "error": messages[0], "errors": list(messages)}, fmt))]
+        parts = _xml("error", [("error", messages[0])])
+    else:
+        parts = _json({"status": "error", "error": messages[0], "errors": list(messages)}, fmt)
+    return iter([b"".join(parts)])
 
 
 def _is_lazy(child) -> bool:
