@@ -263,7 +263,7 @@ def test_a_customers_history_is_read_in_index_order_without_statistics(app, back
     campaign = Campaign.create(id="1234567890123456", account="shop", type="points", name="P")
     customer = Customer.create(account="shop", code="H1")
     for limit in (10, None):
-        steps = plan(*history_query("shop", customer, campaign, limit).sql())
+        steps = plan(*history_query("shop", customer.id, campaign.id, limit).sql())
         assert not any("TEMP B-TREE" in s for s in steps), steps
         assert any("ledger_entry_customer_id_campaign_id_created" in s for s in steps), steps
         assert not any(s.startswith("SCAN") and "ledger_entry" in s for s in steps), steps

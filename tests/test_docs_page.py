@@ -28,7 +28,7 @@ def test_every_registered_call_appears_with_every_field_and_error(client):
         if c.action:
             assert f"{c.selector[0]}={c.action}" in section.xpath("string(.//h2)")
         listed = {row.xpath("string(td[1])"): row.xpath("string(td[2])") for row in section.xpath(".//tr[td]")}
-        for name, field in c.schema().fields.items():
+        for name, field in c.schema.fields.items():
             key = field.data_key or name
             assert key in listed, (c.name, key)
             assert listed[key] == ("required" if field.required else "optional")

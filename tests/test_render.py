@@ -294,7 +294,7 @@ def test_error_envelope_in_condensed_json():
 
 
 def test_a_broken_database_gives_an_error_envelope_and_jsonp_still_gets_200(api):
-    from gateway.domain import db
+    from gateway.domain import db, models
     from gateway.domain.models import User
 
     # The user table: nothing references it, so recreating it leaves the schema as it was.
@@ -312,7 +312,7 @@ def test_a_broken_database_gives_an_error_envelope_and_jsonp_still_gets_200(api)
         root = etree.fromstring(api.call("campaigns_list").data)
         assert root.findtext("error") == doc["error"]
     finally:
-        db.create_tables()
+        models.create_tables()
 
 
 # --- Rows ---------------------------------------------------------------------------------------------

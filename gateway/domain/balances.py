@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import deductions
+from .db import Statement
 from .models import Campaign, Customer, Membership
 
 
@@ -25,7 +26,12 @@ class Holding:
 
 
 def _memberships(*where):
-    return Membership.select(Membership.campaign, Membership.item, Membership.balance).where(*where).tuples()
+    return Membership.select(Membership.campaign, Membership.item, Membership.balance).where(*where)
+
+
+# One campaign is the common case (every transaction and balance).
+_IN_CAMPAIGN = Statement(lambda customer_id, campaign_id: _memberships(
+    Membership.customer == customer_id, Membership.campaign == campaign_id), tuples=True)
 
 
 def holdings(customer: Customer, campaigns: list[Campaign]) -> dict[str, Holding]:
@@ -33,7 +39,10 @@ def holdings(customer: Customer, campaigns: list[Campaign]) -> dict[str, Holding
     result = {c.id: Holding(c) for c in campaigns}
     if not result:
         return result
-    rows = _memberships(Membership.customer == customer.id, Membership.campaign.in_(list(result)))
+    if len(result) == 1:
+        rows = _IN_CAMPAIGN(customer.id, campaigns[0].id)
+    else:
+        rows = _memberships(Membership.customer == customer.id, Membership.campaign.in_(list(result))).tuples()
     for campaign_id, item, balance in rows:
         holding = result[campaign_id]
         holding.stored += balance

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import peewee as pw
 
-from .db import database
+from .db import Statement, database
 from .errors import Conflict, InvalidValue, NotFound, Unavailable
 from .query import Column, ListQuery, Page, paginate
 from .models import Campaign, Depreciation, Fee, Item, Promo, Reward
@@ -107,15 +107,18 @@ HAS_DEDUCTIONS = (
     | pw.fn.EXISTS(Depreciation.select(Depreciation.id).where((Depreciation.campaign == Campaign.id) & (Depreciation.interval > 0)))
 ).alias("has_deductions")
 
+# Nearly every call starts with one of these.
+_CAMPAIGN = Statement(_campaign_query)
+_ACTIVE_CAMPAIGN = Statement(lambda account_id, campaign_id: _campaign_query(account_id, campaign_id)
+                             .where(Campaign.active == True))  # noqa: E712
+
+
 def get_campaign(account_id: str, campaign_id: str, *, active_only: bool = True) -> Campaign:
-    """The caller's campaign, or "Campaign not found" (for another account's id too)."""
-    query = _campaign_query(account_id, campaign_id)
-    if active_only:
-        query = query.where(Campaign.active == True)  # noqa: E712
-    campaign = query.first()
-    if campaign is None:
+    """The caller's campaign, or NotFound (for another account's id too)."""
+    found = (_ACTIVE_CAMPAIGN if active_only else _CAMPAIGN)(account_id, campaign_id)
+    if not found:
         raise NotFound("campaign")
-    return campaign
+    return found[0]
 
 
 def set_active(account_id: str, campaign_id: str, active: bool) -> Campaign:
@@ -219,10 +222,14 @@ def parts(model: type[pw.Model], campaign: Campaign, order: tuple = ()):
     return model.select().where(model.campaign == campaign.id).order_by(*order, model.id)
 
 
+_REWARDS = Statement(lambda campaign_id: Reward.select().where(Reward.campaign == campaign_id)
+                     .order_by(Reward.level, Reward.id))
+
+
 def rewards_of(account_id: str, campaign_id: str) -> tuple[Campaign, list[Reward]]:
     """The caller's active points or events campaign and its rewards, cheapest first."""
     campaign = campaign_for(Reward, account_id, campaign_id)
-    return campaign, list(parts(Reward, campaign, (Reward.level,)))
+    return campaign, _REWARDS(campaign.id)
 
 
 def _checked(model, campaign: Campaign, fields: dict, current) -> dict:

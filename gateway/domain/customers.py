@@ -23,7 +23,7 @@ from dataclasses import field
 from . import db
 from .balances import holdings, member_campaign_ids
 from .campaigns import get_campaign, list_campaigns
-from .db import database
+from .db import Statement, database
 from .errors import Conflict, Forbidden, InvalidValue, NotFound, Unavailable
 from .ledger import enroll
 from .models import Campaign, Customer, Reward
@@ -73,13 +73,20 @@ def _in_account(account_id: str):
     return Customer.select().where(Customer.account == account_id)
 
 
+# Every transaction and balance looks its customer up.
+_BY_CODE = Statement(lambda account_id, code: _in_account(account_id).where(Customer.code == code))
+_BY_CARD = Statement(lambda account_id, card: _in_account(account_id).where(Customer.card_number == card))
+
+
 def find(account_id: str, *, code: str | None = None, card_number: str | None = None) -> Customer | None:
     """The customer with this code, else with this card number, or None."""
     if code:
-        return _in_account(account_id).where(Customer.code == code).first()
-    if card_number:
-        return _in_account(account_id).where(Customer.card_number == card_number).first()
-    return None
+        found = _BY_CODE(account_id, code)
+    elif card_number:
+        found = _BY_CARD(account_id, card_number)
+    else:
+        return None
+    return found[0] if found else None
 
 
 def get(account_id: str, *, code: str | None = None, card_number: str | None = None) -> Customer:

@@ -11,6 +11,7 @@ import fcntl
 import os
 import sqlite3
 import threading
+from typing import Callable
 from urllib.parse import parse_qsl, quote, unquote, urlparse
 
 import peewee
@@ -270,3 +271,64 @@ def failure(exc: peewee.DatabaseError) -> str | None:
     if isinstance(exc, peewee.OperationalError) and pgcode is None and not is_sqlite():
         return BUSY  # the PostgreSQL server did not answer
     return None
+
+
+class Statement:
+    """A query whose SQL is built once per kind of database and then run with new values.
+
+    peewee builds a query's SQL in Python every time it runs, and for the small indexed queries every
+    request makes that costs tens of times what running them does (docs/performance.md). ``build`` is
+    called once with one placeholder per argument and returns a peewee query; each call then binds
+    the arguments in the placeholders' places, runs the SQL (``execute_sql``) and answers the rows as
+    model objects built with the model's constructor, or as tuples with ``tuples=True``. Columns of
+    the model are converted by their field (``python_value``); other columns (aliases) come as the
+    driver gives them, as attributes of the objects.
+
+    Arguments are bound as given: pass what the column stores (text, int, None, a datetime).
+    tests/test_db.py holds every statement equal to its query run the plain way.
+    """
+
+    all: list["Statement"] = []
+
+    def __init__(self, build: Callable[..., peewee.Query], *, tuples: bool = False):
+        self.build = build
+        self.tuples = tuples
+        self._compiled: dict[type, tuple] = {}
+        self._columns: dict[type, list] = {}
+        Statement.all.append(self)
+
+    def __call__(self, *args) -> list:
+        kind = type(database.obj)
+        compiled = self._compiled.get(kind)
+        if compiled is None:
+            compiled = self._compiled[kind] = self._compile(len(args))
+        model, sql, slots = compiled
+        cursor = database.execute_sql(sql, [args[index] if index is not None else value for index, value in slots])
+        if cursor.description is None:
+            return []
+        columns = self._columns.get(kind)
+        if columns is None:
+            fields = model._meta.columns
+            columns = self._columns[kind] = [(d[0], fields.get(d[0])) for d in cursor.description]
+        rows = [[field.python_value(v) if field is not None else v for (_, field), v in zip(columns, row)]
+                for row in cursor.fetchall()]
+        if self.tuples:
+            return [tuple(row) for row in rows]
+        return [self._object(model, columns, row) for row in rows]
+
+    @staticmethod
+    def _object(model, columns, row):
+        made = model(**{field.name: value for (_, field), value in zip(columns, row) if field is not None})
+        for (name, field), value in zip(columns, row):
+            if field is None:
+                setattr(made, name, value)
+        return made
+
+    def _compile(self, count: int) -> tuple:
+        markers = [f"\x00statement-argument-{n}\x00" for n in range(count)]
+        query = self.build(*(peewee.Value(m, converter=False) for m in markers))
+        sql, params = query.sql()
+        slots = [(markers.index(p), None) if p in markers else (None, p) for p in params]
+        if {index for index, _ in slots if index is not None} != set(range(count)):
+            raise ValueError("every argument of a statement must be used in its query")
+        return query.model, sql, slots

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import peewee as pw
 
-from .db import database
+from .db import Statement, database
 from .errors import Conflict, InsufficientBalance
 from .models import Campaign, Customer, LedgerEntry, Membership, utcnow
 
@@ -29,6 +29,30 @@ def _membership(customer, campaign, item):
     return (Membership.customer == customer) & (Membership.campaign == campaign) & (Membership.item == item)
 
 
+# The two statements every transaction runs (gateway.domain.db.Statement), answering the new balance
+# through RETURNING. A credit creates the membership on the customer's first transaction.
+_CREDIT = Statement(lambda customer, campaign, item, amount, now: Membership.insert(
+    customer=customer, campaign=campaign, item=item, balance=amount,
+    first_activity=now, last_activity=now, created=now,
+).on_conflict(
+    conflict_target=[Membership.customer, Membership.campaign, Membership.item],
+    update={
+        Membership.balance: Membership.balance + amount,
+        Membership.last_activity: now,
+        Membership.first_activity: pw.fn.COALESCE(Membership.first_activity, now),
+    },
+).returning(Membership.balance), tuples=True)
+_DEBIT = Statement(lambda customer, campaign, item, amount, minimum, now: Membership.update(
+    balance=Membership.balance + amount, last_activity=now,
+).where(_membership(customer, campaign, item) & (Membership.balance + amount >= minimum))
+ .returning(Membership.balance), tuples=True)
+
+# Every column of a ledger row but its id, in the order _INSERT_ENTRY binds them.
+_ENTRY_COLUMNS = tuple(name for name in LedgerEntry._meta.fields if name != "id")
+_INSERT_ENTRY = Statement(lambda *values: LedgerEntry.insert(dict(zip(_ENTRY_COLUMNS, values)))
+                          .returning(LedgerEntry.id), tuples=True)
+
+
 def post(
     *,
     account_id: str,
@@ -41,35 +65,25 @@ def post(
     refusal: Exception | None = None,
     **details,
 ) -> Posted:
-    """Append one entry and apply it to the balance, in one conditional statement (the new balance
-    comes back through RETURNING). A debit that would leave less than ``minimum`` raises ``refusal``
-    (InsufficientBalance by default) and changes nothing. Call inside ``db.write_transaction()``."""
+    """Append one entry and apply it to the balance, in one conditional statement. A debit that would
+    leave less than ``minimum`` raises ``refusal`` (InsufficientBalance by default) and changes
+    nothing. Call inside ``db.write_transaction()``."""
     if database.transaction_depth() == 0:
         raise RuntimeError("ledger.post must run inside a write transaction")
     now = utcnow()
     if amount >= 0:
-        change = Membership.insert(
-            customer=customer.id, campaign=campaign.id, item=item, balance=amount,
-            first_activity=now, last_activity=now, created=now,
-        ).on_conflict(
-            conflict_target=[Membership.customer, Membership.campaign, Membership.item],
-            update={
-                Membership.balance: Membership.balance + amount,
-                Membership.last_activity: now,
-                Membership.first_activity: pw.fn.COALESCE(Membership.first_activity, now),
-            },
-        )
+        rows = _CREDIT(customer.id, campaign.id, item, amount, now)
     else:
-        change = Membership.update(balance=Membership.balance + amount, last_activity=now).where(
-            _membership(customer.id, campaign.id, item) & (Membership.balance + amount >= minimum))
-    rows = list(change.returning(Membership.balance).tuples().execute())
+        rows = _DEBIT(customer.id, campaign.id, item, amount, minimum, now)
     if not rows:
         raise refusal or InsufficientBalance()
-    entry = LedgerEntry.create(
-        account=account_id, campaign=campaign.id, customer=customer.id, item=item,
-        kind=kind, amount=amount, created=now, **details,
-    )
+    entry = LedgerEntry(account=account_id, campaign=campaign.id, customer=customer.id, item=item, kind=kind,
+                        amount=amount, created=now, **details)
+    ((entry.id,),) = _INSERT_ENTRY(*(getattr(entry, f"{name}_id" if name in _FOREIGN else name) for name in _ENTRY_COLUMNS))
     return Posted(entry, rows[0][0])
+
+
+_FOREIGN = {"account", "campaign", "customer"}
 
 
 def reverse(entry: LedgerEntry, *, user_id: str = "", minimum: int = 0, refusal: Exception | None = None) -> Posted:

@@ -28,7 +28,7 @@ import peewee as pw
 
 from . import balances, customers, deductions, ledger
 from .campaigns import get_campaign
-from .db import is_sqlite
+from .db import Statement, is_sqlite
 from .errors import Conflict, InsufficientBalance, InvalidValue, NotFound
 from .models import Campaign, Customer, Item, LedgerEntry, Membership, Promo, Reward, User, utcnow
 from .units import DEFAULT_POINTS_RATIO, EARNED, EVENTS, GIFTCARD, POINTS, format_units, money_to_cents
@@ -303,10 +303,12 @@ _REVERSAL = LedgerEntry.alias("reversal")
 
 def history(account_id: str, customer: Customer, campaign: Campaign, limit: int | None) -> list[Transaction]:
     """Live transactions (neither deleted nor reversals), newest first; ``limit`` None means all."""
-    return [Transaction(*row) for row in history_query(account_id, customer, campaign, limit).tuples()]
+    if limit is None:
+        return [Transaction(*row) for row in _HISTORY(account_id, customer.id, campaign.id)]
+    return [Transaction(*row) for row in _LAST(account_id, customer.id, campaign.id, limit)]
 
 
-def history_query(account_id: str, customer: Customer, campaign: Campaign, limit: int | None) -> pw.Select:
+def history_query(account_id: str, customer_id, campaign_id, limit=None) -> pw.Select:
     reversed_ = _REVERSAL.select(_REVERSAL.id).where(_REVERSAL.reverses == LedgerEntry.id)
     # A correlated subquery rather than a LEFT JOIN: SQLite plans the join as a scan of every user.
     user_name = User.select(pw.fn.NULLIF(User.name, "")).where((User.account == account_id) & (User.user_id == LedgerEntry.user_id))
@@ -315,11 +317,15 @@ def history_query(account_id: str, customer: Customer, campaign: Campaign, limit
             LedgerEntry.id, LedgerEntry.created, LedgerEntry.amount, LedgerEntry.authorization, LedgerEntry.item,
             LedgerEntry.custom_fields, LedgerEntry.user_id, pw.fn.COALESCE(user_name, LedgerEntry.user_id).alias("user_name"),
         )
-        .where((LedgerEntry.customer == customer.id) & (LedgerEntry.campaign == campaign.id)
+        .where((LedgerEntry.customer == customer_id) & (LedgerEntry.campaign == campaign_id)
                & (LedgerEntry.kind != "reversal") & ~pw.fn.EXISTS(reversed_))
         .order_by(LedgerEntry.created.desc(), LedgerEntry.id.desc())
     )
     return query if limit is None else query.limit(limit)
+
+
+_HISTORY = Statement(history_query, tuples=True)
+_LAST = Statement(history_query, tuples=True)
 
 
 class Standing(NamedTuple):

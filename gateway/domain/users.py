@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import secrets
 
+from .db import Statement
 from .errors import Forbidden
 from .models import Account, User
 
@@ -22,20 +23,27 @@ def new_api_key() -> str:
     return secrets.token_hex(16)
 
 
+# Every request of a door authenticates: these run as statements (gateway.domain.db.Statement).
+_USERS = Statement(lambda user_id: User.select().where(User.user_id == user_id).limit(5))
+_USERS_IN = Statement(lambda user_id, account_id: User.select().where(
+    (User.user_id == user_id) & (User.account == account_id)).limit(5))
+_ACCOUNT = Statement(lambda account_id: Account.select().where(Account.id == account_id))
+
+
 def authenticate(user_id: str, secret: str, account_id: str | None) -> User:
     """The user whose id and key these are (in ``account_id`` when given; the user's account is
     loaded with it), else Forbidden("authentication_failed") whatever was wrong."""
     if not user_id or not secret:
         raise Forbidden("authentication_failed")
     offered = hash_key(secret).encode("ascii")
-    query = User.select(User, Account).join(Account).where(User.user_id == user_id)
-    if account_id:
-        query = query.where(User.account == account_id)
+    candidates = _USERS_IN(user_id, account_id) if account_id else _USERS(user_id)
     matches = []
-    for user in list(query.limit(5)) or [None]:
+    for user in candidates or [None]:
         stored = user.key_hash if user is not None else _DUMMY_HASH
         if hmac.compare_digest(stored.encode("ascii"), offered) and user is not None:
             matches.append(user)
     if len(matches) != 1:
         raise Forbidden("authentication_failed")
-    return matches[0]
+    user = matches[0]
+    user.account = _ACCOUNT(user.account_id)[0]
+    return user

@@ -28,7 +28,7 @@ def _field_type(field: mf.Field) -> str:
 
 def _call_html(c) -> str:
     rows = []
-    for name, field in c.schema().fields.items():
+    for name, field in c.schema.fields.items():
         rows.append(
             f"<tr><td><code>{escape(field.data_key or name)}</code></td><td>{'required' if field.required else 'optional'}</td>"
             f"<td>{escape(_field_type(field))}</td></tr>"

@@ -100,7 +100,7 @@ def _authenticate(req: Request, form: dict[str, str]) -> Caller:
 def _dispatch(req: Request, form: dict[str, str], call: Call, caller: Caller, fmt: OutputFormat) -> Response:
     authorize(caller, call.permission)
     try:
-        data = call.schema().load(form)
+        data = call.schema.load(form)
     except ValidationError as exc:
         raise LegacyError(*messages_of(exc)) from None
     if not call.writes:

@@ -23,7 +23,7 @@ class Call:
     type: str
     action: str | None
     handler: Callable
-    schema: type[Schema]
+    schema: Schema  # one instance serves every request: a schema keeps no state between loads
     permission: str
     writes: bool
     errors: tuple[str, ...]
@@ -63,7 +63,7 @@ class Registry:
             raise ValueError(f"unknown permission {permission!r}")
 
         def decorator(handler: Callable) -> Callable:
-            self.add(Call(type_, action, handler, schema, permission, writes, tuple(errors), selector, dict(fields or {})))
+            self.add(Call(type_, action, handler, schema(), permission, writes, tuple(errors), selector, dict(fields or {})))
             return handler
 
         return decorator

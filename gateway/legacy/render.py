@@ -139,8 +139,11 @@ def _element(node, parent=None) -> etree._Element:
         if len(set(node.names)) != len(node.names):  # JSON would keep only one of them
             raise ValueError(f"a Row's names must be distinct: {node.names}")
         node = E(node.tag, list(zip(node.names, node.texts)))
-    elif isinstance(node, tuple):  # a leaf
-        node = E(node[0], [], node[1])
+    elif isinstance(node, tuple):  # a leaf: most nodes, so made without an E
+        element = etree.Element(node[0]) if parent is None else etree.SubElement(parent, node[0])
+        if node[1]:
+            element.text = clean_xml_text(node[1])
+        return element
     element = etree.Element(node.tag) if parent is None else etree.SubElement(parent, node.tag)
     for key, value in node.attrs.items():
         element.set(key, clean_xml_text(value))
