@@ -31,8 +31,8 @@ _ACCOUNT = Statement(lambda account_id: Account.select().where(Account.id == acc
 
 
 def authenticate(user_id: str, secret: str, account_id: str | None) -> User:
-    """The user whose id and key these are (in ``account_id`` when given; the user's account is
-    loaded with it), else Forbidden("authentication_failed") whatever was wrong."""
+    """The user whose id and key these are (in ``account_id`` when given), else
+    Forbidden("authentication_failed") whatever was wrong."""
     if not user_id or not secret:
         raise Forbidden("authentication_failed")
     offered = hash_key(secret).encode("ascii")
@@ -44,6 +44,8 @@ def authenticate(user_id: str, secret: str, account_id: str | None) -> User:
             matches.append(user)
     if len(matches) != 1:
         raise Forbidden("authentication_failed")
-    user = matches[0]
-    user.account = _ACCOUNT(user.account_id)[0]
-    return user
+    return matches[0]
+
+
+def account(account_id: str) -> Account:
+    return _ACCOUNT(account_id)[0]

@@ -1,21 +1,25 @@
 """Who is calling the legacy endpoint: user id, key and account, and what the user may do."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cached_property
 
 from ..domain import users
 from ..domain.models import Account, User
 from .messages import PERMISSION_DENIED, LegacyError
 
 
-@dataclass(frozen=True, slots=True)
 class Caller:
-    account: Account
-    user: User
+    def __init__(self, user: User):
+        self.user = user
 
     @property
     def account_id(self) -> str:
-        return self.account.id
+        return self.user.account_id
+
+    @cached_property
+    def account(self) -> Account:
+        # Read only by the calls that show the merchant (receipts, campaign lists).
+        return users.account(self.account_id)
 
     @property
     def user_id(self) -> str:
@@ -32,8 +36,7 @@ def authenticate(user_id: str, secret: str, account_id: str | None) -> Caller:
     ``account_id`` may be omitted (API 1.5/1.6 clients leave it out); when given it must be the
     user's own account.
     """
-    user = users.authenticate(user_id, secret, account_id)
-    return Caller(user.account, user)
+    return Caller(users.authenticate(user_id, secret, account_id))
 
 
 def authorize(caller: Caller, permission: str) -> None:
