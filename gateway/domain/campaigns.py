@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
+from typing import NamedTuple
 from decimal import Decimal
 
 import peewee as pw
@@ -222,14 +223,31 @@ def parts(model: type[pw.Model], campaign: Campaign, order: tuple = ()):
     return model.select().where(model.campaign == campaign.id).order_by(*order, model.id)
 
 
-_REWARDS = Statement(lambda campaign_id: Reward.select().where(Reward.campaign == campaign_id)
-                     .order_by(Reward.level, Reward.id))
+class RewardLine(NamedTuple):
+    id: int
+    level: int
+    description: str
+    identifier: str
+    custom_fields: str  # JSON object
 
 
-def rewards_of(account_id: str, campaign_id: str) -> tuple[Campaign, list[Reward]]:
-    """The caller's active points or events campaign and its rewards, cheapest first."""
-    campaign = campaign_for(Reward, account_id, campaign_id)
-    return campaign, _REWARDS(campaign.id)
+# Tills and shop pages ask for a reward list on every view: the campaign and its rewards in one statement.
+_REWARDS = Statement(lambda account_id, campaign_id: Campaign.select(
+    Campaign.type, Reward.id, Reward.level, Reward.description, Reward.identifier, Reward.custom_fields)
+    .join(Reward, pw.JOIN.LEFT_OUTER)
+    .where((Campaign.id == campaign_id) & (Campaign.account == account_id) & (Campaign.active == True))  # noqa: E712
+    .order_by(Reward.level, Reward.id), tuples=True)
+
+
+def rewards_of(account_id: str, campaign_id: str) -> list[RewardLine]:
+    """The rewards of the caller's active points or events campaign, cheapest first; errors as
+    ``campaign_for(Reward, ...)``."""
+    rows = _REWARDS(account_id, campaign_id)
+    if not rows:
+        raise NotFound("campaign")
+    if rows[0][0] not in PARTS[Reward].types:
+        raise PARTS[Reward].wrong_type
+    return [RewardLine(*row[1:]) for row in rows if row[1] is not None]
 
 
 def _checked(model, campaign: Campaign, fields: dict, current) -> dict:

@@ -280,9 +280,9 @@ class Statement:
     request makes that costs tens of times what running them does (docs/performance.md). ``build`` is
     called once with one placeholder per argument and returns a peewee query; each call then binds
     the arguments in the placeholders' places, runs the SQL (``execute_sql``) and answers the rows as
-    model objects built with the model's constructor, or as tuples with ``tuples=True``. Columns of
-    the model are converted by their field (``python_value``); other columns (aliases) come as the
-    driver gives them, as attributes of the objects.
+    model objects built with the model's constructor, or as tuples with ``tuples=True``. A selected
+    field's values are converted by it (``python_value``); other columns (aliases) come as the driver
+    gives them, as attributes of the objects.
 
     Arguments are bound as given: pass what the column stores (text, int, None, a datetime).
     tests/test_db.py holds every statement equal to its query run the plain way.
@@ -294,7 +294,6 @@ class Statement:
         self.build = build
         self.tuples = tuples
         self._compiled: dict[type, tuple] = {}
-        self._columns: dict[type, list] = {}
         Statement.all.append(self)
 
     def __call__(self, *args) -> list:
@@ -302,25 +301,24 @@ class Statement:
         compiled = self._compiled.get(kind)
         if compiled is None:
             compiled = self._compiled[kind] = self._compile(len(args))
-        model, sql, slots = compiled
+        model, sql, slots, fields = compiled
         cursor = database.execute_sql(sql, [args[index] if index is not None else value for index, value in slots])
         if cursor.description is None:
             return []
-        columns = self._columns.get(kind)
-        if columns is None:
-            fields = model._meta.columns
-            columns = self._columns[kind] = [(d[0], fields.get(d[0])) for d in cursor.description]
-        rows = [[field.python_value(v) if field is not None else v for (_, field), v in zip(columns, row)]
+        fields = fields or [None] * len(cursor.description)
+        rows = [[field.python_value(v) if field is not None else v for field, v in zip(fields, row)]
                 for row in cursor.fetchall()]
         if self.tuples:
             return [tuple(row) for row in rows]
-        return [self._object(model, columns, row) for row in rows]
+        names = [d[0] for d in cursor.description]
+        return [self._object(model, names, fields, row) for row in rows]
 
     @staticmethod
-    def _object(model, columns, row):
-        made = model(**{field.name: value for (_, field), value in zip(columns, row) if field is not None})
-        for (name, field), value in zip(columns, row):
-            if field is None:
+    def _object(model, names, fields, row):
+        own = [field is not None and field.model is model for field in fields]
+        made = model(**{field.name: value for field, value, mine in zip(fields, row, own) if mine})
+        for name, value, mine in zip(names, row, own):
+            if not mine:
                 setattr(made, name, value)
         return made
 
@@ -331,4 +329,7 @@ class Statement:
         slots = [(markers.index(p), None) if p in markers else (None, p) for p in params]
         if {index for index, _ in slots if index is not None} != set(range(count)):
             raise ValueError("every argument of a statement must be used in its query")
-        return query.model, sql, slots
+        # A SELECT's columns in order: a field's values are converted by it, other columns (aliases,
+        # what a write answers with RETURNING) come as the driver gives them.
+        fields = [c if isinstance(c, peewee.Field) else None for c in getattr(query, "selected_columns", None) or []]
+        return query.model, sql, slots, fields

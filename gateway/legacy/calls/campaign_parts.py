@@ -70,7 +70,7 @@ def reward_delete(data: dict, caller) -> list:
     return [el("reward", status="deleted", id=domain.delete_part(Reward, caller.account_id, data["reward_id"], data.get("campaign_id")))]
 
 
-def reward_node(reward: Reward):
+def reward_node(reward: domain.RewardLine):
     node = el("reward", id=reward.id, level=reward.level, description=reward.description)
     # reward_id (the client's identifier) and the custom fields appear only when set, as documented
     if reward.identifier:
@@ -83,8 +83,8 @@ def reward_node(reward: Reward):
 @call("campaign_rewards", schema=s.CampaignId, errors=REWARD_ERRORS)
 def campaign_rewards(data: dict, caller) -> list:
     """List a points or events campaign's rewards, cheapest first."""
-    campaign, rewards = domain.rewards_of(caller.account_id, data["campaign_id"])
-    return [el("campaign", id=campaign.id), Items("rewards", [reward_node(r) for r in rewards])]
+    rewards = domain.rewards_of(caller.account_id, data["campaign_id"])
+    return [el("campaign", id=data["campaign_id"]), Items("rewards", [reward_node(r) for r in rewards])]
 
 
 # --- promotions --------------------------------------------------------------------------------------
