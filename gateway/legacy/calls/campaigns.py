@@ -7,13 +7,15 @@ from ...domain import campaigns as domain
 from ...domain.models import Campaign, Item
 from ...domain.units import BUYX, DEFAULT_POINTS_RATIO, EARNED, POINTS, format_units
 from .. import listing
-from ..messages import INVALID_FIELD, MESSAGES, SENTENCES
+from ..messages import INVALID_FIELD, MESSAGES, REASONS, SENTENCES
 from ..registry import call
 from ..tree import E, Items, el, leaves
 
 NOT_FOUND = "Campaign not found"
 NOTHING_TO_UPDATE = SENTENCES[("changes", "nothing_to_update")]
-SEARCH_ERRORS = listing.errors(s.CAMPAIGN_SEARCH)
+# Campaigns have no numeric column to search, so "this field takes numbers" is never their answer.
+SEARCH_ERRORS = tuple(e for e in listing.errors(s.CAMPAIGN_SEARCH)
+                      if e != INVALID_FIELD.format("searchValue", REASONS["not_a_number"]))
 COLUMNS = {"campaign_name": "name", "campaign_type": "type"}
 
 

@@ -11,7 +11,9 @@ from ..registry import call, registry
 from ..tree import E, Items, el, leaf, leaves
 
 CODE_IN_USE, CARD_IN_USE = MESSAGES["customer_code_taken"], MESSAGES["card_number_taken"]
-RECORD_ERRORS = (CODE_IN_USE, CARD_IN_USE, MESSAGES["customer_username_taken"], "Campaign not found",
+# Only "new" can answer CODE_IN_USE: edit and register update the customer a code names, or create one
+# with that code, which is then free.
+RECORD_ERRORS = (CARD_IN_USE, MESSAGES["customer_username_taken"], "Campaign not found",
                  "Give card_number or card_number_generate, not both")
 NOT_FOUND = "Customer not found"
 SELECTOR = ("customer_action", "action")
@@ -91,7 +93,7 @@ RECORD_FIELDS = {"digits": "card_number_generate"}
 
 
 @call("record_customer", "new", schema=s.RecordCustomerNew, permission="till", writes=True,
-      errors=RECORD_ERRORS, selector=SELECTOR, fields=RECORD_FIELDS)
+      errors=(CODE_IN_USE, *RECORD_ERRORS), selector=SELECTOR, fields=RECORD_FIELDS)
 def record_customer_new(data: dict, caller) -> list:
     """Create a customer; answers its code (caller's code, else the card number, else 16 random digits)."""
     return _saved(*domain.record(caller.account_id, domain.NEW, _changes(data)))

@@ -62,7 +62,9 @@ def record_activity(data: dict, caller) -> list:
 
 
 @call("redeem", schema=s.Redeem, permission="till", writes=True, fields={"choice": "reward_to_redeem"},
-      errors=TRANSACTION_ERRORS + ("Insufficient balance", "Reward not found", "Item not found",
+      # An insufficient balance is answered with its figures: the docs show an example of them.
+      errors=TRANSACTION_ERRORS + ("Insufficient balance: 100 available, 250 needed", "Reward not found",
+                                   "Item not found",
                                    "This campaign does not redeem by currency value (it has no reward_ratio)",
                                    "Give only one of reward_to_redeem, custom_points_redeem, custom_dollars_redeem",
                                    MISSING_FIELD.format("reward_to_redeem")))
