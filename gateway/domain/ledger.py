@@ -47,9 +47,11 @@ _DEBIT = Statement(lambda customer, campaign, item, amount, minimum, now: Member
 ).where(_membership(customer, campaign, item) & (Membership.balance + amount >= minimum))
  .returning(Membership.balance), tuples=True)
 
-# Every column of a ledger row but its id, in the order _INSERT_ENTRY binds them.
-_ENTRY_COLUMNS = tuple(name for name in LedgerEntry._meta.fields if name != "id")
-_INSERT_ENTRY = Statement(lambda *values: LedgerEntry.insert(dict(zip(_ENTRY_COLUMNS, values)))
+# Every field of a ledger row but its id, in the order _INSERT_ENTRY binds them, and the attribute
+# that holds each one's stored value (a foreign key's is the related row's id).
+_ENTRY_FIELDS = [(field.name, getattr(field, "object_id_name", field.name))
+                 for field in LedgerEntry._meta.sorted_fields if field.name != "id"]
+_INSERT_ENTRY = Statement(lambda *values: LedgerEntry.insert(dict(zip([name for name, _ in _ENTRY_FIELDS], values)))
                           .returning(LedgerEntry.id), tuples=True)
 
 
@@ -79,11 +81,8 @@ def post(
         raise refusal or InsufficientBalance()
     entry = LedgerEntry(account=account_id, campaign=campaign.id, customer=customer.id, item=item, kind=kind,
                         amount=amount, created=now, **details)
-    ((entry.id,),) = _INSERT_ENTRY(*(getattr(entry, f"{name}_id" if name in _FOREIGN else name) for name in _ENTRY_COLUMNS))
+    ((entry.id,),) = _INSERT_ENTRY(*(getattr(entry, attribute) for _, attribute in _ENTRY_FIELDS))
     return Posted(entry, rows[0][0])
-
-
-_FOREIGN = {"account", "campaign", "customer"}
 
 
 def reverse(entry: LedgerEntry, *, user_id: str = "", minimum: int = 0, refusal: Exception | None = None) -> Posted:

@@ -48,9 +48,6 @@ class Row(NamedTuple):
     texts: tuple[str, ...]
 
 
-new_row = Row  # the earlier name, kept for callers
-
-
 def el(tag: str, *children: Any, status: str | None = None, **fields: Any) -> E:
     """Build an element from child nodes and ``name=value`` leaves, in order.
 
@@ -65,9 +62,6 @@ def leaves(**fields: Any) -> list[Leaf]:
     """``name=value`` leaves in order, to extend an element's children."""
     return [leaf(name, value) for name, value in fields.items()]
 
-
-# The attrs of elements built positionally without any; shared, so never mutated.
-NO_ATTRS: dict[str, str] = {}
 
 Leaf = tuple  # (tag, text): an element holding only text, ``<tag>text</tag>``
 
