@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import peewee as pw
 
-from .db import Statement, database
+from .db import Insert, Statement, database
 from .errors import Conflict, InvalidValue, NotFound, Unavailable
 from .query import Column, ListQuery, Page, paginate
 from .models import Campaign, Depreciation, Fee, Item, Promo, Reward
@@ -202,9 +202,12 @@ def get_part(model: type[pw.Model], account_id: str, part_id: int, campaign_id: 
     return part
 
 
+_INSERTS = {model: Insert(model) for model in PARTS}
+
+
 def add_part(model: type[pw.Model], account_id: str, campaign_id: str, **fields):
     campaign = campaign_for(model, account_id, campaign_id)
-    return model.create(campaign=campaign, **_checked(model, campaign, fields, None))
+    return _INSERTS[model](campaign=campaign, **_checked(model, campaign, fields, None))
 
 
 def update_part(model: type[pw.Model], account_id: str, part_id: int, campaign_id: str | None, changes: dict):

@@ -333,3 +333,23 @@ class Statement:
         # what a write answers with RETURNING) come as the driver gives them.
         fields = [c if isinstance(c, peewee.Field) else None for c in getattr(query, "selected_columns", None) or []]
         return query.model, sql, slots, fields
+
+
+class Insert:
+    """``model.create(**values)`` as a ``Statement``: every field but the key is bound (its default
+    when not given), converted by the field as peewee converts it; the new key comes back through
+    RETURNING."""
+
+    def __init__(self, model: type[peewee.Model]):
+        key = model._meta.primary_key
+        self.model = model
+        self.fields = [field for field in model._meta.sorted_fields if field is not key]
+        names = [field.name for field in self.fields]
+        self._insert = Statement(lambda *values: model.insert(dict(zip(names, values))).returning(key), tuples=True)
+
+    def __call__(self, **values) -> peewee.Model:
+        row = self.model(**values)
+        bound = [field.db_value(getattr(row, getattr(field, "object_id_name", field.name))) for field in self.fields]
+        ((key,),) = self._insert(*bound)
+        setattr(row, self.model._meta.primary_key.name, key)
+        return row

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import peewee as pw
 
-from .db import Statement, database
+from .db import Insert, Statement, database
 from .errors import Conflict, InsufficientBalance
 from .models import Campaign, Customer, LedgerEntry, Membership, utcnow
 
@@ -47,12 +47,7 @@ _DEBIT = Statement(lambda customer, campaign, item, amount, minimum, now: Member
 ).where(_membership(customer, campaign, item) & (Membership.balance + amount >= minimum))
  .returning(Membership.balance), tuples=True)
 
-# Every field of a ledger row but its id, in the order _INSERT_ENTRY binds them, and the attribute
-# that holds each one's stored value (a foreign key's is the related row's id).
-_ENTRY_FIELDS = [(field.name, getattr(field, "object_id_name", field.name))
-                 for field in LedgerEntry._meta.sorted_fields if field.name != "id"]
-_INSERT_ENTRY = Statement(lambda *values: LedgerEntry.insert(dict(zip([name for name, _ in _ENTRY_FIELDS], values)))
-                          .returning(LedgerEntry.id), tuples=True)
+_INSERT_ENTRY = Insert(LedgerEntry)
 
 
 def post(
@@ -79,9 +74,8 @@ def post(
         rows = _DEBIT(customer.id, campaign.id, item, amount, minimum, now)
     if not rows:
         raise refusal or InsufficientBalance()
-    entry = LedgerEntry(account=account_id, campaign=campaign.id, customer=customer.id, item=item, kind=kind,
-                        amount=amount, created=now, **details)
-    ((entry.id,),) = _INSERT_ENTRY(*(getattr(entry, attribute) for _, attribute in _ENTRY_FIELDS))
+    entry = _INSERT_ENTRY(account=account_id, campaign=campaign.id, customer=customer.id, item=item, kind=kind,
+                          amount=amount, created=now, **details)
     return Posted(entry, rows[0][0])
 
 

@@ -27,7 +27,7 @@ from typing import NamedTuple
 import peewee as pw
 
 from . import balances, customers, deductions, ledger
-from .campaigns import get_campaign
+from .campaigns import HAS_DEDUCTIONS, get_campaign
 from .db import Statement, is_sqlite
 from .errors import Conflict, InsufficientBalance, InvalidValue, NotFound
 from .models import Campaign, Customer, Item, LedgerEntry, Membership, Promo, Reward, User, utcnow
@@ -49,9 +49,45 @@ def open_campaign(account_id: str, campaign_id: str) -> Campaign:
     return campaign
 
 
+def _campaign_with_customer(column: pw.Field) -> Statement:
+    return Statement(lambda account_id, campaign_id, value: (
+        Campaign.select(Campaign, HAS_DEDUCTIONS, Customer.id.alias("customer_key"),
+                        Customer.code.alias("customer_code"), Customer.card_number.alias("customer_card"))
+        .join(Customer, pw.JOIN.LEFT_OUTER, on=(Customer.account == account_id) & (column == value))
+        .where((Campaign.id == campaign_id) & (Campaign.account == account_id)).objects()))
+
+
+# Every transaction and balance reads its campaign and customer: one statement (one round trip) for both.
+_CAMPAIGN_WITH_CUSTOMER = {"code": _campaign_with_customer(Customer.code),
+                           "card_number": _campaign_with_customer(Customer.card_number)}
+
+
+def _campaign_and_customer(account_id: str, campaign_id: str, code: str | None,
+                           card_number: str | None) -> tuple[Campaign, Customer | None]:
+    """The caller's campaign (active or not) and the customer named by ``code``, else ``card_number``
+    (None when there is none). The customer holds its id, account, code and card number only."""
+    if not code and not card_number:
+        get_campaign(account_id, campaign_id, active_only=False)  # "campaign not found" comes first
+        find_customer(account_id, code, card_number)  # raises: no code nor card number
+    found = _CAMPAIGN_WITH_CUSTOMER["code" if code else "card_number"](account_id, campaign_id, code or card_number)
+    if not found:
+        raise NotFound("campaign")
+    campaign = found[0]
+    if campaign.customer_key is None:
+        return campaign, None
+    return campaign, Customer(id=campaign.customer_key, account=account_id, code=campaign.customer_code,
+                              card_number=campaign.customer_card)
+
+
 def subjects(account_id: str, campaign_id: str, code: str | None, card_number: str | None) -> tuple[Campaign, Customer]:
-    """The open campaign and the customer a transaction names; errors in that order."""
-    return open_campaign(account_id, campaign_id), find_customer(account_id, code, card_number)
+    """The open campaign and the customer a transaction names (as ``_campaign_and_customer`` holds
+    it); errors in that order."""
+    campaign, customer = _campaign_and_customer(account_id, campaign_id, code, card_number)
+    if not campaign.active:
+        raise Conflict("campaign_inactive")
+    if customer is None:
+        raise NotFound("customer")
+    return campaign, customer
 
 
 def _lock(customer: Customer, campaign: Campaign, item: int) -> None:
@@ -128,10 +164,15 @@ def points_for(campaign: Campaign, amount: Decimal, promo: Promo | None) -> int:
     return max(0, int(points.to_integral_value(rounding=ROUND_DOWN)))
 
 
+_PROMO = Statement(lambda promo_id, campaign_id: Promo.select().where(
+    (Promo.id == promo_id) & (Promo.campaign == campaign_id)))
+
+
 def _promo(campaign: Campaign, promo_id: int) -> Promo:
-    promo = Promo.get_or_none((Promo.id == promo_id) & (Promo.campaign == campaign.id))
-    if promo is None:
+    found = _PROMO(promo_id, campaign.id)
+    if not found:
         raise NotFound("promo")
+    promo = found[0]
     now = utcnow()
     if (promo.start_date and now < promo.start_date) or (promo.end_date and now > promo.end_date):
         raise Conflict("promo_inactive")
@@ -342,8 +383,9 @@ def standing(account_id: str, campaign_id: str, code: str | None, card_number: s
              history_length: int | None = 0) -> Standing:
     """The customer's balance in the campaign (active or not) as of now, with the last
     ``history_length`` transactions (None: all). Errors as ``get_campaign`` then ``find_customer``."""
-    campaign = get_campaign(account_id, campaign_id, active_only=False)
-    customer = find_customer(account_id, code, card_number)
+    campaign, customer = _campaign_and_customer(account_id, campaign_id, code, card_number)
+    if customer is None:
+        raise NotFound("customer")
     holding = balances.holdings(customer, [campaign])[campaign.id]
     entries = history(account_id, customer, campaign, history_length) if history_length != 0 else []
     return Standing(campaign, customer, holding.available, holding.items, entries)

@@ -23,16 +23,21 @@ def new_api_key() -> str:
     return secrets.token_hex(16)
 
 
+def _users(*where):
+    # The account's name, currency and glyph come along: receipts and campaign lists show them.
+    return (User.select(User, Account.name.alias("account_name"), Account.currency.alias("account_currency"),
+                        Account.glyph.alias("account_glyph"))
+            .join(Account).where(*where).limit(5).objects())
+
+
 # Every request of a door authenticates: these run as statements (gateway.domain.db.Statement).
-_USERS = Statement(lambda user_id: User.select().where(User.user_id == user_id).limit(5))
-_USERS_IN = Statement(lambda user_id, account_id: User.select().where(
-    (User.user_id == user_id) & (User.account == account_id)).limit(5))
-_ACCOUNT = Statement(lambda account_id: Account.select().where(Account.id == account_id))
+_USERS = Statement(lambda user_id: _users(User.user_id == user_id))
+_USERS_IN = Statement(lambda user_id, account_id: _users(User.user_id == user_id, User.account == account_id))
 
 
 def authenticate(user_id: str, secret: str, account_id: str | None) -> User:
-    """The user whose id and key these are (in ``account_id`` when given), else
-    Forbidden("authentication_failed") whatever was wrong."""
+    """The user whose id and key these are (in ``account_id`` when given), with its account
+    (``account_of``), else Forbidden("authentication_failed") whatever was wrong."""
     if not user_id or not secret:
         raise Forbidden("authentication_failed")
     offered = hash_key(secret).encode("ascii")
@@ -47,5 +52,7 @@ def authenticate(user_id: str, secret: str, account_id: str | None) -> User:
     return matches[0]
 
 
-def account(account_id: str) -> Account:
-    return _ACCOUNT(account_id)[0]
+def account_of(user: User) -> Account:
+    """The account of a user ``authenticate`` answered, as it was read with the user."""
+    return Account(id=user.account_id, name=user.account_name, currency=user.account_currency,
+                   glyph=user.account_glyph)

@@ -18,8 +18,7 @@ class Caller:
 
     @cached_property
     def account(self) -> Account:
-        # Read only by the calls that show the merchant (receipts, campaign lists).
-        return users.account(self.account_id)
+        return users.account_of(self.user)
 
     @property
     def user_id(self) -> str:
