@@ -70,7 +70,7 @@ def create_campaign(
 def update_campaign(campaign: Campaign, changes: dict) -> Campaign:
     """Apply the settings in ``changes`` (model field -> new value; only what was given).
 
-    Settings of another campaign type are ignored, as on creation: a generic form may send every field.
+    Settings of another campaign type are ignored, as on creation: a client may send every setting.
     ``reward_ratio`` ``None`` turns redeeming by currency value off.
     """
     ignored = {

@@ -1,9 +1,9 @@
-"""The legacy reports: transactions and customers of one account, streamed from the database.
+"""Reports: transactions and customers of one account, streamed from the database.
 
 A report may cover the whole history of an account, so nothing here loads it at once: every report is
 a generator that reads ``PAGE`` rows per query in key order (keyset pagination: each page starts after
 the last key seen, so a page costs the same however deep into the report it is) and hands them on
-one at a time. The renderers write each row out as it comes (``gateway.render``).
+one at a time, so that a door can write each row out as it comes.
 
 Days are UTC calendar days, as every stored time is naive UTC; ``date_end`` is inclusive.
 """
