@@ -32,7 +32,8 @@ class Call:
 
     @property
     def summary(self) -> str:
-        return (self.handler.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+        # White space folded: Python 3.13 strips docstrings' indentation, older Pythons keep it.
+        return " ".join((self.handler.__doc__ or "").strip().split("\n\n")[0].split())
 
     @property
     def name(self) -> str:
