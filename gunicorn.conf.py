@@ -3,8 +3,8 @@ import multiprocessing
 import os
 
 bind = os.environ.get("REWARDGATE_BIND", "127.0.0.1:8000")
-# sync workers: SQLite allows one writer at a time, and on a small box 2 x cores is the measured sweet
-# spot (docs/performance.md); raise it for PostgreSQL.
+# sync workers: SQLite allows one writer at a time, so a few workers per core serve it best; raise the
+# count for PostgreSQL.
 workers = int(os.environ.get("REWARDGATE_WORKERS", multiprocessing.cpu_count() * 2))
 worker_class = "sync"
 timeout = 30
