@@ -12,13 +12,11 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator
 
 import peewee as pw
 from werkzeug.security import check_password_hash, generate_password_hash
-
-from dataclasses import field
 
 from . import db
 from .balances import holdings, member_campaign_ids
@@ -132,12 +130,6 @@ def generate_card_number(account_id: str, request: CardRequest) -> str:
     raise Unavailable("no_free_card_number")
 
 
-def _card_from(account_id: str, changes: CustomerChanges, given: str | None) -> str | None:
-    if changes.generate_card is not None:
-        return generate_card_number(account_id, changes.generate_card)
-    return given
-
-
 # --- credentials --------------------------------------------------------------------------------------
 
 _DUMMY_HASH: str | None = None
@@ -240,7 +232,7 @@ def record(account_id: str, mode: str, changes: CustomerChanges) -> tuple[Custom
     if customer is not None and mode == REGISTER and customer.registered:
         raise Conflict("customer_already_registered")
     status = "updated" if customer is not None else "new"
-    card = _card_from(account_id, changes, changes.card_number)
+    card = generate_card_number(account_id, changes.generate_card) if changes.generate_card else changes.card_number
     if customer is None:
         code = changes.code or (None if changes.random_code else card) or new_code(account_id)
         customer = Customer(account=account_id, code=code)

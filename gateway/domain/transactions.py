@@ -41,14 +41,6 @@ def find_customer(account_id: str, code: str | None, card_number: str | None) ->
     return customers.get(account_id, code=code, card_number=card_number)
 
 
-def open_campaign(account_id: str, campaign_id: str) -> Campaign:
-    """The caller's campaign, refused when deactivated (it takes no transactions)."""
-    campaign = get_campaign(account_id, campaign_id, active_only=False)
-    if not campaign.active:
-        raise Conflict("campaign_inactive")
-    return campaign
-
-
 def _campaign_with_customer(column: pw.Field) -> Statement:
     return Statement(lambda account_id, campaign_id, value: (
         Campaign.select(Campaign, HAS_DEDUCTIONS, Customer.id.alias("customer_key"),
