@@ -39,5 +39,5 @@ def authenticate(user_id: str, secret: str, account_id: str | None) -> Caller:
 
 
 def authorize(caller: Caller, permission: str) -> None:
-    if permission == "manage" and not caller.is_manager:
+    if permission not in ("read", "till") and not caller.is_manager:
         raise LegacyError(PERMISSION_DENIED)

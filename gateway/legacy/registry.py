@@ -11,11 +11,13 @@ from typing import Callable, Iterator
 
 from marshmallow import Schema
 
+from ..domain.permissions import FLAGS
 from .messages import MISSING_FIELD, UNKNOWN_ACTION, UNKNOWN_TYPE, LegacyError
 
 # Who may make a call: "read" any user; "till" any user, and it writes customers or transactions (a
-# shop's cashier must enrol and record); "manage" manager-level users only.
-PERMISSIONS = ("read", "till", "manage")
+# shop's cashier must enrol and record); "manage" manager-level users only; or one of the portal's
+# permission flags (gateway.domain.permissions.FLAGS).
+PERMISSIONS = ("read", "till", "manage", *FLAGS)
 
 
 @dataclass(frozen=True)

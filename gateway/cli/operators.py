@@ -1,28 +1,22 @@
-"""Operator commands (``flask --app app COMMAND``), usable from scripts: exit status says what happened."""
+"""The database and account commands: init-db, create-account, create-user, check-ledger, demo."""
 from __future__ import annotations
 
 import re
 import sys
 
 import click
-from flask import Flask
 
-from .domain import db, ledger, models
-from .domain.models import Account, User
-from .domain.users import hash_key, new_api_key
+from ..domain import db, ledger, models
+from ..domain.models import Account, User
+from ..domain.users import hash_key, new_api_key
 
 _ACCOUNT_ID = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
-
-
-def init_app(app: Flask) -> None:
-    for command in (init_db, create_account, create_user, check_ledger, demo):
-        app.cli.add_command(command)
 
 
 @click.command("init-db")
 def init_db() -> None:
     """Create the tables (safe to run again: existing tables and data are kept)."""
-    from .domain import schema  # bring an existing database up to the models: docs/operations.md
+    from ..domain import schema  # bring an existing database up to the models: docs/operations.md
 
     try:
         changes = schema.upgrade()
@@ -96,3 +90,6 @@ def demo(account_id: str, user_id: str) -> None:
     else:
         User.update(key_hash=hash_key(key)).where(User.id == user.id).execute()
     click.echo(f"account_id={account_id} user_id={user_id} user_api_key={key}")
+
+
+COMMANDS = (init_db, create_account, create_user, check_ledger, demo)
