@@ -28,11 +28,20 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_BODY_BYTES"])
 
     from . import cli, database_app
-    from .legacy import calls, docs_page, endpoint
+    from .legacy import calls, docs_page, endpoint, widget
 
     calls.load_all()
+    from .domain import throttle  # guessing of passwords, PINs and keys (docs/users.md)
+
+    settings = {"failures": "THROTTLE_FAILURES", "key_failures": "THROTTLE_KEY_FAILURES",
+                "window": "THROTTLE_WINDOW", "lock": "THROTTLE_LOCK"}
+    throttle.configure(**{name: int(app.config[key]) for name, key in settings.items() if key in app.config})
     database_app.init_app(app)
     cli.init_app(app)
     app.register_blueprint(endpoint.bp)
     app.register_blueprint(docs_page.bp)
+    app.register_blueprint(widget.bp)
+    from . import api  # the JSON API door, at /v1 (docs/api.md)
+
+    app.register_blueprint(api.blueprint())
     return app

@@ -11,7 +11,7 @@ from gateway.domain.users import hash_key
 from gateway.domain.models import ALL_MODELS, User
 
 AUTH_FAILED = "Authentication failed"
-PERMISSION_DENIED = "Permission denied: this call needs a manager-level user"
+PERMISSION_DENIED = "Permission denied: this call needs the add_campaign permission"  # staff (K) lacks the flag
 
 
 @pytest.mark.parametrize("auth", ["password", "api_key", "header"])

@@ -8,7 +8,8 @@ from typing import Callable
 
 import pytest
 
-from gateway.legacy.messages import PERMISSION_DENIED
+from gateway.domain.permissions import flags_of
+from gateway.legacy.messages import PERMISSION_DENIED, PERMISSION_DENIED_FLAG
 from gateway.domain.models import ALL_MODELS, IdempotencyRecord
 from gateway.legacy.registry import registry
 
@@ -201,8 +202,9 @@ def test_staff_may_list_but_not_manage(api):
     staff = api.staff()
     for case in CASES:
         before = snapshot()
-        if case.permission == "manage":
-            assert staff.err(case.type, **case.form(case.fields(mine, mine))) == PERMISSION_DENIED, case.id
+        if case.permission == "manage" or case.permission not in ("read", "till", *flags_of("staff")):
+            refusal = PERMISSION_DENIED if case.permission == "manage" else PERMISSION_DENIED_FLAG.format(case.permission)
+            assert staff.err(case.type, **case.form(case.fields(mine, mine))) == refusal, case.id
             assert snapshot() == before, case.id
         else:
             assert case.expect in staff.ok(case.type, **case.form(case.fields(mine, mine))), case.id

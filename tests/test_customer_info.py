@@ -52,9 +52,11 @@ def test_customer_info_in_every_format_and_encoding(club, api, fmt, encoding):
 
 def test_the_customer_element_holds_the_documented_fields_in_order(john):
     customer = john.xml("customer_info", code=PROFILE["code"]).find("customer")
-    assert [e.tag for e in customer] == FIELD_ORDER + ["custom_field_2"]
+    # customer_info adds profile_uid (the internal id card_replace accepts) after card_number.
+    assert [e.tag for e in customer] == [*FIELD_ORDER[:2], "profile_uid", *FIELD_ORDER[2:], "custom_field_2"]
     values = {e.tag: e.text or "" for e in customer}
-    assert values == {**PROFILE, "registered": "N", "custom_field_2": "Married"}
+    assert values == {**PROFILE, "registered": "N", "custom_field_2": "Married", "profile_uid": values["profile_uid"]}
+    assert values["profile_uid"].isdigit()
 
 
 def test_json_has_customer_and_top_level_campaigns(club, api):

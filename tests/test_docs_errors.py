@@ -8,13 +8,15 @@ when a call lists an error without a recipe here, or a recipe is kept for an err
 """
 from __future__ import annotations
 
+import datetime as dt
 from typing import Callable, NamedTuple
 
 import pytest
 from peewee import chunked
 
 from gateway.domain import db
-from gateway.domain.models import Customer
+from gateway.domain.coalition import set_coalition
+from gateway.domain.models import Customer, TimeToken, utcnow
 from gateway.legacy.calls import load_all
 from gateway.legacy.docs_page import COMMON_ERRORS
 from gateway.legacy.messages import PERMISSION_DENIED
@@ -80,6 +82,55 @@ EARN = step("record_activity", "transaction", ("receipt", "transaction_id"), cam
 SPEND_ALL = step("redeem", campaign_id="{campaign}", code="C1", custom_points_redeem=100)
 DELETE_EARN = step("transaction_delete", campaign_id="{campaign}", code="C1", transaction_id="{transaction}")
 REGISTER_C2 = step("record_customer", customer_action="register", code="C2", customer_password="pw")
+USER = step("user_new", user_name="amy", user_role="K", user_new_password="amy-pass-1")
+MGR_LESS = step("user_update", user_name="mgr", edit_account_info="No")  # mgr then cannot make an A
+THROTTLED = "Too many failed attempts: try again in a few minutes"
+ROLE = "Invalid value for field user_role: must be one of A, M, S, N, G, I, K, P, F, C, O, manager, staff"
+ALLOWED = "Invalid value for field allowed_campaigns: must be all, none or a comma list of campaign ids"
+GRANT = "Permission denied: a user cannot grant rights or campaigns it does not hold"
+
+
+def failing(type_: str, **fields) -> Step:
+    """Five failed tries of a throttled call (docs/users.md): the next try is refused."""
+
+    def run(api: Api, ctx: dict) -> None:
+        for _ in range(5):
+            assert api.err(type_, **fields) != THROTTLED
+    return run
+# Time tokens (tests/test_tokens.py): one of this account, one of another account, one that expired.
+TOKEN = step("generate_time_token", "token", ("token",))
+
+
+def other_accounts_token(api: Api, ctx: dict) -> None:
+    ctx["other_token"] = api.other().ok("generate_time_token")["token"]
+
+
+def tokens_expired(api: Api, ctx: dict) -> None:
+    TimeToken.update(expires=utcnow() - dt.timedelta(seconds=1)).execute()
+
+# Custom fields (tests/test_fields.py): a definition, then what it refuses.
+CF_PICK = step("manage_fields", action="add", custom_field_2_label="Status", custom_field_2_type="Pick",
+               custom_field_2_choices="Single|Married")
+CF_UNIQUE = step("manage_fields", action="add", custom_field_3_label="Member", custom_field_3_unique="Y")
+C9_MEMBER = customer("C9", custom_field_3="M1")
+PHONE_REQUIRED = step("manage_fields", action="update", phone_required="Y")
+TF_NUMBER = step("transaction_fields", action="add", custom_field_1_type="Number")
+TF_PICK = step("transaction_fields", action="add", custom_field_1_type="Pick", custom_field_1_choices="Store|Web")
+TF_UNIQUE = step("transaction_fields", action="add", custom_field_2_unique="Y")
+EARN_R1 = step("record_activity", campaign_id="{campaign}", code="C1", amount=1, custom_field_2="R1")
+TF_REQUIRED = step("transaction_fields", action="add", custom_field_3_required="Y")
+TF_REDEEM_ONLY = step("transaction_fields", action="add", custom_field_4_activity_type="redeem")
+RF_LIST = step("manage_reward_fields", action="add", reward_custom_field_1_label="Category",
+               reward_custom_field_1_type="List", reward_custom_field_1_choices="Food, Drink")
+RF_UNIQUE = step("manage_reward_fields", action="add", reward_custom_field_2_label="SKU", reward_custom_field_2_unique="Y")
+REWARD_S1 = step("campaign_new", action="reward", campaign_id="{campaign}", reward_level=5, reward_description="Pen",
+                 reward_custom_field_2="S1")
+RF_REQUIRED = step("manage_reward_fields", action="add", reward_custom_field_3_label="Note", reward_custom_field_3_required="Y")
+
+
+def coalition_on(api: Api, ctx: dict) -> None:
+    """The account becomes a coalition account (``flask --app app coalition shop on``)."""
+    assert set_coalition("shop", True)
 
 
 def every_number_taken(api: Api, ctx: dict) -> None:
@@ -156,6 +207,10 @@ BASE: dict[str, tuple[tuple[Step, ...], dict]] = {
     "redeem": (ACTIVE, dict(CID, code="C1", custom_points_redeem=100)),
     "transaction_delete": (ACTIVE, dict(CID, code="C1", transaction_id="{transaction}")),
     "customer_balance": ((POINTS, C1), dict(CID, code="C1")),
+    "account_info": ((), {}),
+    "account_update": ((), dict(biz_city="Berlin")),
+    "generate_time_token": ((C1,), dict(code="C1")),
+    "validate_time_token": ((TOKEN,), dict(token="{token}")),
     "reports/transactions_all": ((), RANGE),
     "reports/customers_balances": ((POINTS,), CID),
     "reports/customers_all": ((), {}),
@@ -165,6 +220,29 @@ BASE: dict[str, tuple[tuple[Step, ...], dict]] = {
     "reports/customers_birthday": ((), {}),
     "reports/customers_custom_date": ((), {}),
     "reports/customers_search": ((), dict(search_text="Ann")),
+    "customers_batch": ((C1,), dict(customers="code,first_name,last_name\nC1,Ann,Lee\nN1,Bob,Smith")),
+    "batch_transactions": ((POINTS, C1), dict(transactions="campaign_id,code,amount\n{campaign},C1,1.50\n{campaign},C1,2")),
+    "manage_fields/list": ((CF_PICK,), {}),
+    "manage_fields/add": ((), dict(custom_field_2_label="Status")),
+    "manage_fields/update": ((CF_PICK,), dict(custom_field_2_label="Renamed")),
+    "manage_fields/delete": ((CF_PICK,), dict(field_list="custom_field_2")),
+    "transaction_fields/list": ((TF_PICK,), {}),  # a field, so that /docs shows one
+    "transaction_fields/add": ((), dict(custom_field_1_label="SKU")),
+    "transaction_fields/update": ((TF_PICK,), dict(custom_field_1_label="Channel")),
+    "transaction_fields/delete": ((TF_PICK,), dict(field_list="custom_field_1")),
+    "manage_reward_fields/list": ((RF_LIST,), {}),
+    "manage_reward_fields/add": ((), dict(reward_custom_field_1_label="Category")),
+    "manage_reward_fields/update": ((RF_LIST,), dict(reward_custom_field_1_label="Kind")),
+    "manage_reward_fields/delete": ((RF_LIST,), dict(field_list="reward_custom_field_1")),
+    # users (docs/users.md)
+    "user_new": ((), dict(user_name="amy", user_role="K")),
+    "user_update": ((USER,), dict(user_name="amy", user_first_name="Amy")),
+    "user_info": ((USER,), dict(user_name="amy")),
+    "users_list": ((), {}),
+    "user_delete": ((USER,), dict(user_name="amy")),
+    "campaign_users/add": ((POINTS, USER), dict(user_name="amy", campaign_id="{campaign}")),
+    "campaign_users/remove": ((POINTS, USER), dict(user_name="amy", campaign_id="{campaign}")),
+    "user_login": ((USER,), dict(user_id="amy", user_password="amy-pass-1")),
 }
 
 # --- the errors, by call: message -> what to change ------------------------------------------------------
@@ -231,15 +309,78 @@ def record_customer(more: dict | None = None) -> dict:
     return {"Card number already in use": v(card_number="1111"),
             "Customer username already in use": v(customer_username="amy"), NOT_FOUND: v(campaign_id="404"),
             "Give card_number or card_number_generate, not both": v(card_number="3333", card_number_generate=16),
+            "Invalid value for field custom_field_2: must be one of Single, Married": v(CF_PICK, custom_field_2="Divorced"),
+            "Invalid value for field custom_field_3: already in use": v(CF_UNIQUE, C9_MEMBER, custom_field_3="M1"),
+            "Missing required field: phone": v(PHONE_REQUIRED),
             **(more or {})}
 
 
+def field_errors(name: str, prefix: str, types: str, *, add: bool) -> dict:
+    """What adding (``add``) or updating a field ``name`` of the family ``prefix`` can answer; the base
+    request sets ``name``'s label, and on update ``name`` is a Pick or List field."""
+    unset = {f"{name}_label": None}
+    found = {
+        f"Missing required field: {prefix}N_label (or another setting of a field {prefix}N)": v(**unset),
+        f"Missing required field: {name}_choices": v(**{f"{name}_type": "Pick"}) if add else v(**{f"{name}_choices": "|"}),
+        f"Invalid value for field {name}_show: must be Y or N": v(**{f"{name}_show": "maybe"}),
+    }
+    if add:
+        found.update({
+            f"Invalid value for field {name}: the field already exists": v(step(
+                calls_of[prefix], action="add", **{f"{name}_label": "Taken"})),
+            f"Invalid value for field {prefix}0: not a custom field name (e.g. {name})":
+                v(**unset, **{f"{prefix}0_label": "Zero"}),
+            f"Invalid value for field {name}_type: must be one of {types}": v(**{f"{name}_type": "Colour"}),
+            f"Invalid value for field {name}_unique: only Text fields can be unique":
+                v(**{f"{name}_type": "Date", f"{name}_unique": "Y"}),
+            f"Invalid value for field {name}_choices: a List field's choices cannot contain commas":
+                v(**{f"{name}_type": "List", f"{name}_choices": "a, b|c"}),
+        })
+    else:
+        found[f"Invalid value for field {prefix}9: no such field (add it first)"] = v(**unset, **{f"{prefix}9_label": "X"})
+    return found
+
+
+calls_of = {"custom_field_": "manage_fields", "reward_custom_field_": "manage_reward_fields"}
+TYPES_4 = "Text, Date, Pick, List"
+ACTIVITY = {"Invalid value for field custom_field_1_activity_type: must be one of record, redeem, all":
+            v(custom_field_1_activity_type="sometimes")}
+
+
+def deleted(prefix: str, more: dict | None = None) -> dict:
+    return {**missing("field_list"), f"Invalid value for field field_list: {prefix}9 is not a field": v(field_list=f"{prefix}9"),
+            **(more or {})}
+
+
+REWARD_FIELDS = {
+    "Invalid value for field reward_custom_field_1: must be a comma list of Food, Drink":
+        v(RF_LIST, reward_custom_field_1="Food,Toys"),
+    "Invalid value for field reward_custom_field_2: already in use": v(RF_UNIQUE, REWARD_S1, reward_custom_field_2="S1"),
+    "Missing required field: reward_custom_field_3": v(RF_REQUIRED),
+}
 SUBJECTS = {**NEEDS_CAMPAIGN, **missing("code"), "Campaign is deactivated": v(DEACTIVATE),
             "Customer not found": v(code="nobody")}
 DATES = {"Invalid value for field date_start: not a date (use YYYY-MM-DD)": v(date_start="today"),
          "Invalid value for field date_end: before date_start": v(date_start="2020-01-02", date_end="2020-01-01"),
          NOT_FOUND: v(selected_campaigns="404")}
 DATES_FROM = {**missing("date_start"), **DATES}
+
+def batch_csv(name: str, column: str) -> dict:
+    """What makes a batch's CSV unusable as a whole (gateway/legacy/calls/batches.py)."""
+    from gateway.legacy.calls.batches import MAX_ROWS
+
+    bad = f"Invalid value for field {name}: "
+    return {**missing(name), bad + "the first row must name the columns": v(**{name: ",\nA,B"}),
+            bad + "unknown column 'colour'": v(**{name: "colour\nred"}),
+            bad + "a column is named twice": v(**{name: f"{column},{column}\nA,B"}),
+            bad + "no rows after the header": v(**{name: column}),
+            bad + f"at most {MAX_ROWS} rows per call": v(**{name: column + "\nR" * (MAX_ROWS + 1)})}
+
+
+def batch_rows(name: str, rows: dict[str, str]) -> dict:
+    """A one-row batch refused with its row's message (row 2: the header is row 1)."""
+    return {f"Row 2: {message}": v(**{name: text}) for message, text in rows.items()}
+
 
 ERRORS: dict[str, dict[str, Variant]] = {
     "campaign_new/campaign": {
@@ -263,8 +404,9 @@ ERRORS: dict[str, dict[str, Variant]] = {
         **REWARDS_ONLY, **missing("reward_level", "reward_description"),
         "Invalid value for field reward_level: Must be greater than or equal to 1 and less than or equal to 1000000000000000":
             v(reward_level=0),
+        **REWARD_FIELDS,
     },
-    "campaign_update/reward": {**REWARDS_ONLY, **part("reward"), NOTHING: v(new_reward_level=None)},
+    "campaign_update/reward": {**REWARDS_ONLY, **part("reward"), NOTHING: v(new_reward_level=None), **REWARD_FIELDS},
     "campaign_delete/reward": {**optional(REWARDS_ONLY), **part("reward")},
     "campaign_rewards": REWARDS_ONLY,
     "campaign_new/promo": {
@@ -327,15 +469,20 @@ ERRORS: dict[str, dict[str, Variant]] = {
         "Invalid value for field exact_match: must be one of sensitive, insensitive": v(exact_match="roughly"),
         "Invalid value for field customer_password: secrets cannot be searched; use validate_customer_password":
             v(customer_password="secret"),
+        "Invalid value for field custom_field_2: this field is not searchable": v(CF_PICK, custom_field_2="Single"),
     },
     "customer_find": missing("find_customer"),
     "customer_info": {"Customer not found": v(code="nobody"), NOT_FOUND: v(campaign_id="404")},
-    "validate_customer_password": {"Customer credentials do not match": v(customer_password="wrong")},
+    "validate_customer_password": {"Customer credentials do not match": v(customer_password="wrong"),
+                                   THROTTLED: v(failing("validate_customer_password", code="C2", customer_password="no"))},
     "card_replace": {
         "Customer not found": v(previous_code="nobody"),
         "More than one customer matches: give previous_code or previous_card": v(previous_code=None, first_name="ann"),
         "Customer code already in use": v(new_code="C2"),
         "Card number already in use": v(new_card_number="2222"),
+        "The new code and the new card number belong to two different customers":
+            v(customer("C4", card_number="4444"), new_code="C2", new_card_number="4444", check_override="Y"),
+        "Invalid value for field profile_uid: Not a valid id": v(profile_uid="abc"),
     },
     "customer_delete": {"Customer not found": v(code="nobody")},
     "record_activity": {
@@ -344,6 +491,12 @@ ERRORS: dict[str, dict[str, Variant]] = {
         "Item not found": on(BUYX, service_product=999999),
         "Missing required field: amount": on(GIFTCARD, amount=None),
         "Missing required field: service_product": on(BUYX),
+        "Invalid value for field custom_field_1: must be a number of at most 16 digits and 5 decimals":
+            v(TF_NUMBER, custom_field_1="abc"),
+        "Invalid value for field custom_field_2: already in use": v(TF_UNIQUE, EARN_R1, custom_field_2="R1"),
+        "Missing required field: custom_field_3": v(TF_REQUIRED),
+        "Invalid value for field custom_field_4: this field is for redeem transactions only":
+            v(TF_REDEEM_ONLY, custom_field_4="x"),
     },
     "redeem": {
         **SUBJECTS, "Insufficient balance: 100 available, 250 needed": v(custom_points_redeem=250),
@@ -353,17 +506,48 @@ ERRORS: dict[str, dict[str, Variant]] = {
             v(custom_points_redeem=None, custom_dollars_redeem=1),
         "Give only one of reward_to_redeem, custom_points_redeem, custom_dollars_redeem": v(reward_to_redeem=1),
         "Missing required field: reward_to_redeem": v(custom_points_redeem=None),
+        "Invalid value for field custom_field_1: must be one of Store, Web": v(TF_PICK, custom_field_1="Phone"),
+        "Missing required field: custom_field_3": v(TF_REQUIRED),
     },
     "transaction_delete": {
         **SUBJECTS, "Transaction not found": v(transaction_id=999999), "Transaction already deleted": v(DELETE_EARN),
         "Cannot delete this transaction: the balance would become negative": v(SPEND_ALL),
     },
     "customer_balance": {**NEEDS_CAMPAIGN, **missing("code"), "Customer not found": v(code="nobody")},
+    "account_update": {
+        NOTHING: v(biz_city=None),
+        "Invalid value for field symbol_selector: not a currency code we know (ISO 4217, e.g. USD, EUR, GBP)":
+            v(symbol_selector="XYZ"),
+        "Invalid value for field symbol_selector: a three-letter currency code (e.g. USD)": v(symbol_selector="EURO"),
+        "Invalid value for field language_selector: must be one of EN, DE, ES, FR, GE, IT, PT, NO, TR, PT-BR":
+            v(language_selector="XX"),
+        "Invalid value for field contact_email: not an e-mail address": v(contact_email="nobody"),
+        "Invalid value for field client_email: not an e-mail address": v(client_email="nobody"),
+        "Invalid value for field account_password: between 8 and 255 characters": v(account_password="short"),
+        "Invalid value for field timezone_selector: Must be greater than or equal to -999 and less than or equal to 999":
+            v(timezone_selector=1000),
+    },
+    "generate_time_token": {
+        "Customer not found": v(code="nobody"), NOT_FOUND: v(campaign_id="404"),
+        "Missing required field: code": v(POINTS, code=None, campaign_id="{campaign}"),
+        "Invalid value for field token_interval: Must be greater than or equal to 1 and less than or equal to 86400":
+            v(token_interval=86401),
+    },
+    "validate_time_token": {
+        **missing("token"), "Token not valid": v(token="CHFBTABPGWGBRLCKETCKGDDKEAFFBBFBETTI"),
+        "Token expired": v(tokens_expired), "Token not valid for this account": v(other_accounts_token, token="{other_token}"),
+    },
     "reports/transactions_all": DATES_FROM,
     "reports/customers_balances": {
         **NEEDS_CAMPAIGN,
         "Invalid value for field selected_campaigns: Only one campaign can be reported at a time":
             v(campaign_id=None, selected_campaigns="{campaign},404"),
+        "Invalid value for field coalition_balance: must be one of coalition_points, coalition_storedvalue":
+            v(coalition_balance="points"),
+        "Invalid value for field coalition_balance: this account is not a coalition account":
+            v(coalition_balance="coalition_points"),
+        "Invalid value for field coalition_balance: the campaign does not share that coalition balance "
+        "(another type, deactivated, or opted out)": v(coalition_on, coalition_balance="coalition_storedvalue"),
     },
     "reports/customers_all": DATES,
     "reports/customers_new": DATES_FROM,
@@ -372,6 +556,83 @@ ERRORS: dict[str, dict[str, Variant]] = {
     "reports/customers_birthday": DATES,
     "reports/customers_custom_date": DATES,
     "reports/customers_search": {**DATES, **missing("search_text")},
+    "customers_batch": {**batch_csv("customers", "code"), **batch_rows("customers", {
+        "Card number already in use": "code,card_number\nN1,1111",
+        "Customer username already in use": "code,customer_username\nN1,amy",
+        "Campaign not found": "code,campaign_id\nN1,404",
+        "Invalid value for field email: at most 255 characters": "code,email\nN1," + "x" * 256,
+    }), "Row 3: 2 values expected, 1 found": v(customers="code,first_name\nN1,Ann\nN2"),
+        "Invalid value for field customers: at most 200 rows with customer_password or customer_PIN per call":
+            v(customers="code,customer_PIN" + "".join(f"\nP{n},1234" for n in range(201)))},
+    "batch_transactions": {**batch_csv("transactions", "code"), **batch_rows("transactions", {
+        "Missing required field: campaign_id": "campaign_id,code,amount\n,C1,1",
+        "Missing required field: code": "campaign_id,amount\n{campaign},1",
+        "Campaign not found": "campaign_id,code,amount\n404,C1,1",
+        "Customer not found": "campaign_id,code,amount\n{campaign},nobody,1",
+        "Promo not found": "campaign_id,code,amount,promo_id\n{campaign},C1,1,999999",
+        "Invalid value for field amount: Not a valid number": "campaign_id,code,amount\n{campaign},C1,lots",
+    }), "Row 2: Campaign is deactivated": v(DEACTIVATE),
+        "Row 2: Item not found": on(BUYX, transactions="campaign_id,code,service_product\n{campaign},C1,999999"),
+        "Row 2: Missing required field: amount": on(GIFTCARD, transactions="campaign_id,code\n{campaign},C1")},
+    "manage_fields/list": {},
+    "manage_fields/add": {
+        **field_errors("custom_field_2", "custom_field_", TYPES_4, add=True),
+        "Missing required field: custom_field_2_label": v(custom_field_2_label=None, custom_field_2_show="Y"),
+        "Invalid value for field custom_field_2_searchable: only Text fields can be searchable":
+            v(custom_field_2_type="Date", custom_field_2_searchable="Y"),
+    },
+    "manage_fields/update": {
+        **field_errors("custom_field_2", "custom_field_", TYPES_4, add=False),
+        "Invalid value for field custom_field_2_searchable: only Text fields can be searchable":
+            v(custom_field_2_searchable="Y"),
+    },
+    "manage_fields/delete": deleted("custom_field_", {
+        "Invalid value for field field_list: card_number is a default field and cannot be deleted": v(field_list="card_number")}),
+    "transaction_fields/list": {},
+    "transaction_fields/add": {
+        # custom_field_1 added as a transaction field by TF_NUMBER: "already exists"
+        **{m: (v(TF_NUMBER) if m.endswith("already exists") else var) for m, var in field_errors(
+            "custom_field_1", "custom_field_", "Text, Number, Monetary, Date, Pick, List", add=True).items()},
+        **ACTIVITY,
+    },
+    "transaction_fields/update": {**field_errors("custom_field_1", "custom_field_", "", add=False), **ACTIVITY},
+    "transaction_fields/delete": deleted("custom_field_"),
+    "manage_reward_fields/list": {},
+    "manage_reward_fields/add": {
+        **field_errors("reward_custom_field_1", "reward_custom_field_", TYPES_4, add=True),
+        "Missing required field: reward_custom_field_1_label": v(reward_custom_field_1_label=None,
+                                                                 reward_custom_field_1_show="Y"),
+    },
+    "manage_reward_fields/update": field_errors("reward_custom_field_1", "reward_custom_field_", TYPES_4, add=False),
+    "manage_reward_fields/delete": deleted("reward_custom_field_"),
+    "user_new": {
+        **missing("user_name", "user_role"), ROLE: v(user_role="Z"), ALLOWED: v(allowed_campaigns=","),
+        "Invalid value for field user_name: 1-128 letters, digits, or . _ - @": v(user_name="amy,bob"),
+        "Invalid value for field add_campaign: must be Y or N": v(add_campaign="maybe"),
+        NOT_FOUND: v(allowed_campaigns="404"), "User name already in use: amy": v(USER), GRANT: v(MGR_LESS, user_role="A"),
+    },
+    "user_update": {
+        **missing("user_name"), ROLE: v(user_role="Z"), ALLOWED: v(allowed_campaigns=","),
+        "Invalid value for field add_campaign: must be Y or N": v(add_campaign="maybe"),
+        "User not found": v(user_name="nobody"), NOT_FOUND: v(allowed_campaigns="404"),
+        GRANT: v(MGR_LESS, user_role="A"),
+        # mgr without add_user edits itself (edit_my_info) but may not change its own role
+        "Permission denied: this call needs the add_user permission":
+            v(step("user_update", user_name="mgr", add_user="No"), user_name="mgr", user_role="A"),
+    },
+    "user_info": {**missing("user_name"), "User not found": v(user_name="nobody")},
+    "users_list": {},
+    "user_delete": {**missing("user_name"), "User not found": v(user_name="nobody")},
+    "campaign_users/add": {
+        **missing("user_name", "campaign_id"), "User not found": v(user_name="nobody"), NOT_FOUND: v(campaign_id="404"),
+        # mgr no longer sees the campaign: it cannot give amy every campaign
+        GRANT: v(step("campaign_users", action="remove", user_name="mgr", campaign_id="{campaign}")),
+    },
+    "campaign_users/remove": {**missing("user_name", "campaign_id"), "User not found": v(user_name="nobody"),
+                              NOT_FOUND: v(campaign_id="404")},
+    "user_login": {"Missing required field: user_password": v(user_password=""),
+                   "Authentication failed": v(user_password="wrong"),
+                   THROTTLED: v(failing("user_login", user_id="amy", user_password="wrong"))},
 }
 
 RECIPES: dict[tuple[str, str], Variant] = {(name, message): variant for name, variants in ERRORS.items()
@@ -384,8 +645,7 @@ COMMON: dict[str, Callable[[Api], str]] = {
     "Unknown type: foo": lambda api: api.err("foo"),
     "Invalid callback: it must be a dotted JavaScript identifier of at most 128 characters":
         lambda api: api.err("campaigns_list", callback="alert(1)"),
-    "Permission denied: this call needs a manager-level user":
-        lambda api: api.staff().err("campaign_new", action="campaign", campaign_type="points", campaign_name="Club"),
+    "Permission denied: this call needs a manager-level user": lambda api: api.staff().err("campaigns_inactive_list"),
 }
 
 
@@ -394,14 +654,21 @@ def calls() -> dict:
     return {c.name: c for c in registry}
 
 
-def send(api: Api, name: str, steps: tuple[Step, ...], fields: dict) -> dict:
-    """Run the set-up, then the request as ``name`` (its type and action) with ``fields``."""
+def prepare(api: Api, name: str, steps: tuple[Step, ...], fields: dict) -> tuple[str, dict]:
+    """Run the set-up; the request's type and form fields (its action, then ``fields`` filled in).
+    tests/test_docs_examples.py records the BASE requests through it too."""
     ctx: dict = {}
     for run in steps:
         run(api, ctx)
     call = calls()[name]
     selector = {call.selector[0]: call.action} if call.action else {}
-    return api.json(call.type, **selector, **fill(fields, ctx))
+    return call.type, {**selector, **fill(fields, ctx)}
+
+
+def send(api: Api, name: str, steps: tuple[Step, ...], fields: dict) -> dict:
+    """Run the set-up, then the request as ``name`` (its type and action) with ``fields``."""
+    type_, form = prepare(api, name, steps, fields)
+    return api.json(type_, **form)
 
 
 def test_recipes_match_the_registry():

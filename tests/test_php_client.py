@@ -81,3 +81,16 @@ def test_php_till_works_a_whole_day(php, server):
     result = run_php(php, "till_day.php", server, RG_URL=server.url, RG_USER="clerk", RG_KEY=STAFF_KEY,
                      RG_MANAGER_USER="mgr", RG_MANAGER_KEY=MANAGER_KEY)
     assert_all_ok(result, server)
+
+
+def test_php_back_office_manages_users_fields_and_account(php, server):
+    result = run_php(php, "back_office_users.php", server)
+    assert_all_ok(result, server)
+    assert "OK user_delete" in result.stdout
+
+
+def test_php_portal_logs_staff_and_customers_in(php, server):
+    # The portal signs its desk user in with user_login and uses the key it answers for every later call.
+    result = run_php(php, "portal_flow.php", server)
+    assert_all_ok(result, server)
+    assert "OK token balance" in result.stdout

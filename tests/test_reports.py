@@ -176,7 +176,9 @@ def test_show_activations(api, shop):
     assert [t["type"] for t in shown] == ["record", "record", "redeem", "activation", "activation"]
     ledger_row, enrolment = shown[3], shown[4]
     assert ledger_row["id"] == str(marked.id) and ledger_row["code"] == "E5"
-    assert (enrolment["id"], enrolment["code"], enrolment["campaign_id"], enrolment["amount_number"]) == ("", "E5", shop["gift"], "0.00")
+    # An enrolment has no id: the empty element is left out, as every empty text of a report row.
+    assert "id" not in enrolment and "user_id" not in enrolment and "authorization" not in enrolment
+    assert (enrolment["code"], enrolment["campaign_id"], enrolment["amount_number"]) == ("E5", shop["gift"], "0.00")
     assert enrolment["date"] == utcnow().strftime("%Y-%m-%d")
     # An enrolment outside the range, or with `last`/`restrict_by_user`, has no row.
     assert len(api.ok("reports", report="transactions_all", date_start="2024-01-01", date_end="2024-12-31",
@@ -372,7 +374,7 @@ def test_customers_inactive(api):
     found = rows(api, "json", "customers_Inactive", "customer", Inactive_for=30)
     assert [c["code"] for c in found] == ["IDLE", "NEVER"]
     assert found[0]["last_activity"] == (now - dt.timedelta(days=40)).strftime("%Y-%m-%d %H:%M:%S")
-    assert found[1]["last_activity"] == ""
+    assert "last_activity" not in found[1]  # never active: the empty element is left out
     assert codes(api, "customers_inactive", inactive_for=30, selected_campaigns=pts) == ["IDLE", "ELSE"]
     assert codes(api, "customers_Inactive", Inactive_for=45, selected_campaigns=pts) == ["ELSE"]
     assert codes(api, "customers_Inactive", Inactive_for=4) == ["IDLE", "NEVER", "NEW"]

@@ -8,6 +8,7 @@ import click
 
 from ..domain import db, ledger, models
 from ..domain.models import Account, User
+from ..domain.permissions import ALIASES, ROLES
 from ..domain.users import hash_key, new_api_key
 
 _ACCOUNT_ID = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
@@ -44,7 +45,8 @@ def create_account(account_id: str, name: str) -> None:
 @click.command("create-user")
 @click.argument("account_id")
 @click.argument("user_id")
-@click.option("--role", type=click.Choice(["manager", "staff"]), default="manager", show_default=True)
+@click.option("--role", type=click.Choice([*ROLES, *ALIASES]), default="manager", show_default=True,
+              help="A role letter (docs/users.md); manager and staff are the letters A and K.")
 @click.option("--api-key", default=None, help="Keep a key the merchant's clients already send (migration).")
 def create_user(account_id: str, user_id: str, role: str, api_key: str | None) -> None:
     """Create an API user and print its key (shown once: only its hash is stored)."""

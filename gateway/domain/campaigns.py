@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import peewee as pw
 
+from . import fields as field_rules
 from .db import Insert, Statement, database
 from .errors import Conflict, InvalidValue, NotFound, Unavailable
 from .query import Column, ListQuery, Page, paginate
@@ -114,32 +115,43 @@ _ACTIVE_CAMPAIGN = Statement(lambda account_id, campaign_id: _campaign_query(acc
                              .where(Campaign.active == True))  # noqa: E712
 
 
-def get_campaign(account_id: str, campaign_id: str, *, active_only: bool = True) -> Campaign:
-    """The caller's campaign, or NotFound (for another account's id too)."""
+def in_reach(campaign_id: str, reach: frozenset[str] | None) -> None:
+    """NotFound("campaign") when a user limited to ``reach`` (None: every campaign) may not see it."""
+    if reach is not None and campaign_id not in reach:
+        raise NotFound("campaign")
+
+
+def get_campaign(account_id: str, campaign_id: str, *, active_only: bool = True,
+                 reach: frozenset[str] | None = None) -> Campaign:
+    """The caller's campaign, or NotFound (for another account's id too, and one out of ``reach``)."""
+    in_reach(campaign_id, reach)
     found = (_ACTIVE_CAMPAIGN if active_only else _CAMPAIGN)(account_id, campaign_id)
     if not found:
         raise NotFound("campaign")
     return found[0]
 
 
-def set_active(account_id: str, campaign_id: str, active: bool) -> Campaign:
+def set_active(account_id: str, campaign_id: str, active: bool, *, reach: frozenset[str] | None = None) -> Campaign:
     """Deactivate (put on hold) or reactivate a campaign; nothing else about it changes."""
-    campaign = get_campaign(account_id, campaign_id, active_only=False)
+    campaign = get_campaign(account_id, campaign_id, active_only=False, reach=reach)
     if campaign.active == active:
         raise Conflict("campaign_already_active" if active else "campaign_already_inactive")
     return _save(campaign, {"active": active})
 
 
-def delete_campaign(account_id: str, campaign_id: str) -> str:
+def delete_campaign(account_id: str, campaign_id: str, *, reach: frozenset[str] | None = None) -> str:
     """Delete a campaign, active or on hold. Its rewards, promotions, items, fees, depreciations,
     memberships and ledger rows go with it through the foreign keys' ON DELETE CASCADE."""
-    campaign = get_campaign(account_id, campaign_id, active_only=False)
+    campaign = get_campaign(account_id, campaign_id, active_only=False, reach=reach)
     Campaign.delete().where(Campaign.id == campaign.id).execute()
     return campaign.id
 
 
-def list_campaigns(account_id: str, *, active: bool = True, types: list[str] | None = None):
+def list_campaigns(account_id: str, *, active: bool = True, types: list[str] | None = None,
+                   reach: frozenset[str] | None = None):
     query = Campaign.select().where((Campaign.account == account_id) & (Campaign.active == active))
+    if reach is not None:
+        query = query.where(Campaign.id.in_(sorted(reach)))
     if types:
         query = query.where(Campaign.type.in_(types))
     return query.order_by(Campaign.created, Campaign.id)
@@ -148,9 +160,10 @@ def list_campaigns(account_id: str, *, active: bool = True, types: list[str] | N
 CAMPAIGN_COLUMNS = {"name": Column(Campaign.name), "type": Column(Campaign.type)}
 
 
-def search_campaigns(account_id: str, listing: ListQuery, *, active: bool = True, types: list[str] | None = None) -> Page:
+def search_campaigns(account_id: str, listing: ListQuery, *, active: bool = True, types: list[str] | None = None,
+                     reach: frozenset[str] | None = None) -> Page:
     """``list_campaigns`` searched, sorted and paged by ``listing`` (columns ``name`` and ``type``)."""
-    query = list_campaigns(account_id, active=active, types=types)
+    query = list_campaigns(account_id, active=active, types=types, reach=reach)
     return paginate(query, listing, CAMPAIGN_COLUMNS, (Campaign.created, Campaign.id))
 
 
@@ -175,20 +188,22 @@ PARTS: dict[type[pw.Model], PartKind] = {
 }
 
 
-def campaign_for(model: type[pw.Model], account_id: str, campaign_id: str) -> Campaign:
+def campaign_for(model: type[pw.Model], account_id: str, campaign_id: str, *,
+                 reach: frozenset[str] | None = None) -> Campaign:
     """The caller's active campaign, if its type may have ``model`` rows."""
-    campaign = get_campaign(account_id, campaign_id)
+    campaign = get_campaign(account_id, campaign_id, reach=reach)
     kind = PARTS[model]
     if campaign.type not in kind.types:
         raise kind.wrong_type
     return campaign
 
 
-def get_part(model: type[pw.Model], account_id: str, part_id: int, campaign_id: str | None = None):
+def get_part(model: type[pw.Model], account_id: str, part_id: int, campaign_id: str | None = None, *,
+             reach: frozenset[str] | None = None):
     """A reward, promo, item, fee or depreciation by its integer id, within the caller's account and an
     active campaign (and within ``campaign_id`` when given): else "<Noun> not found", whoever owns it."""
     if campaign_id is not None:
-        campaign_for(model, account_id, campaign_id)
+        campaign_for(model, account_id, campaign_id, reach=reach)
     query = (
         model.select(model, Campaign)
         .join(Campaign)
@@ -197,7 +212,7 @@ def get_part(model: type[pw.Model], account_id: str, part_id: int, campaign_id: 
     if campaign_id is not None:
         query = query.where(Campaign.id == campaign_id)
     part = query.first()
-    if part is None:
+    if part is None or (reach is not None and part.campaign_id not in reach):
         raise NotFound(PARTS[model].noun)
     return part
 
@@ -205,19 +220,28 @@ def get_part(model: type[pw.Model], account_id: str, part_id: int, campaign_id: 
 _INSERTS = {model: Insert(model) for model in PARTS}
 
 
-def add_part(model: type[pw.Model], account_id: str, campaign_id: str, **fields):
-    campaign = campaign_for(model, account_id, campaign_id)
-    return _INSERTS[model](campaign=campaign, **_checked(model, campaign, fields, None))
+def add_part(model: type[pw.Model], account_id: str, campaign_id: str, *, reach: frozenset[str] | None = None,
+             **fields):
+    campaign = campaign_for(model, account_id, campaign_id, reach=reach)
+    part = _INSERTS[model](campaign=campaign, **_checked(model, campaign, fields, None))
+    if model is Reward:
+        _claim_reward_values(part, account_id)
+    return part
 
 
-def update_part(model: type[pw.Model], account_id: str, part_id: int, campaign_id: str | None, changes: dict):
-    part = get_part(model, account_id, part_id, campaign_id)
-    return _save(part, _checked(model, part.campaign, changes, part))
+def update_part(model: type[pw.Model], account_id: str, part_id: int, campaign_id: str | None, changes: dict, *,
+                reach: frozenset[str] | None = None):
+    part = get_part(model, account_id, part_id, campaign_id, reach=reach)
+    part = _save(part, _checked(model, part.campaign, changes, part))
+    if model is Reward:
+        _claim_reward_values(part, account_id)
+    return part
 
 
-def delete_part(model: type[pw.Model], account_id: str, part_id: int, campaign_id: str | None = None) -> int:
+def delete_part(model: type[pw.Model], account_id: str, part_id: int, campaign_id: str | None = None, *,
+                reach: frozenset[str] | None = None) -> int:
     """Delete one row. History that named it (ledger rows with its id) is kept as it was."""
-    part = get_part(model, account_id, part_id, campaign_id)
+    part = get_part(model, account_id, part_id, campaign_id, reach=reach)
     model.delete().where(model.id == part.id).execute()
     return part.id
 
@@ -242,9 +266,10 @@ _REWARDS = Statement(lambda account_id, campaign_id: Campaign.select(
     .order_by(Reward.level, Reward.id), tuples=True)
 
 
-def rewards_of(account_id: str, campaign_id: str) -> list[RewardLine]:
+def rewards_of(account_id: str, campaign_id: str, *, reach: frozenset[str] | None = None) -> list[RewardLine]:
     """The rewards of the caller's active points or events campaign, cheapest first; errors as
     ``campaign_for(Reward, ...)``."""
+    in_reach(campaign_id, reach)
     rows = _REWARDS(account_id, campaign_id)
     if not rows:
         raise NotFound("campaign")
@@ -267,9 +292,22 @@ def _checked(model, campaign: Campaign, fields: dict, current) -> dict:
         fields["amount"] = amount_units(fields["amount"], campaign, "amount")
     if model is Depreciation and "percentage" in fields:
         fields["percentage"] = decimal_text(fields["percentage"])
-    if model is Reward and "custom_fields" in fields:
-        fields["custom_fields"] = merge_custom_fields(current.custom_fields if current else "{}", fields["custom_fields"])
+    if model is Reward:
+        # Checked on every write of a reward, so that a required reward field cannot stay empty.
+        given = {custom_field_key(k)[0]: v for k, v in fields.get("custom_fields", {}).items()}
+        known = field_rules.defined(campaign.account_id, field_rules.REWARD)
+        given = field_rules.check_values(campaign.account_id, field_rules.REWARD, given, known=known)
+        merged = merge_custom_fields(current.custom_fields if current else "{}", given)
+        field_rules.check_values(campaign.account_id, field_rules.REWARD, {}, complete=json.loads(merged), known=known)
+        if "custom_fields" in fields:
+            fields["custom_fields"] = merged
     return fields
+
+
+def _claim_reward_values(reward: Reward, account_id: str) -> None:
+    """The reward's values of unique reward fields, recorded as its own (gateway.domain.fields)."""
+    known = field_rules.defined(account_id, field_rules.REWARD)
+    field_rules.claim_unique(account_id, field_rules.REWARD, reward.id, json.loads(reward.custom_fields or "{}"), known)
 
 
 def amount_units(value: Decimal, campaign: Campaign, field: str) -> int:

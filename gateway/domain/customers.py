@@ -18,11 +18,12 @@ from typing import Iterator
 import peewee as pw
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import db
+from . import db, fields, throttle
 from .balances import holdings, member_campaign_ids
 from .campaigns import get_campaign, list_campaigns
 from .db import Statement, database
 from .errors import Conflict, Forbidden, InvalidValue, NotFound, Unavailable
+from . import coalition, ledger
 from .ledger import enroll
 from .models import Campaign, Customer, Reward
 from .units import EVENTS, POINTS
@@ -172,11 +173,15 @@ def validate_credentials(account_id: str, *, code: str | None = None, card_numbe
             query = query.where(column == value)
     found = list(query.limit(2))
     customer = found[0] if len(found) == 1 else None
+    throttle.check(customer)  # a locked customer is refused before any secret is tried
     ok = credentials_match(customer, password, pin)
     if phone is not None:
-        ok = ok and _digits(customer.phone) == _digits(phone) != ""
+        ok = ok and customer is not None and _digits(customer.phone) == _digits(phone) != ""
     if not ok:
+        if customer is not None:
+            throttle.failed(Customer, [customer.id])
         raise Forbidden("bad_customer_credentials")
+    throttle.succeeded(Customer, customer)
 
 
 # --- writes -------------------------------------------------------------------------------------------
@@ -224,10 +229,11 @@ def _existing(account_id: str, code: str | None, card_number: str | None) -> Cus
 NEW, EDIT, REGISTER = "new", "edit", "register"
 
 
-def record(account_id: str, mode: str, changes: CustomerChanges) -> tuple[Customer, str]:
+def record(account_id: str, mode: str, changes: CustomerChanges, *,
+           reach: frozenset[str] | None = None) -> tuple[Customer, str]:
     """Create (``new``), update or create (``edit``), or register a customer; returns it and
     ``"new"`` or ``"updated"``. Call inside a write transaction: a failure leaves nothing behind."""
-    campaigns = [get_campaign(account_id, cid) for cid in changes.campaign_ids]
+    campaigns = [get_campaign(account_id, cid, reach=reach) for cid in changes.campaign_ids]
     customer = None if mode == NEW else _existing(account_id, changes.code, changes.card_number)
     if customer is not None and mode == REGISTER and customer.registered:
         raise Conflict("customer_already_registered")
@@ -238,45 +244,97 @@ def record(account_id: str, mode: str, changes: CustomerChanges) -> tuple[Custom
         customer = Customer(account=account_id, code=code)
     if card:
         customer.card_number = card
+    known = fields.defined(account_id, fields.CUSTOMER)
+    changes.custom_fields = fields.check_values(account_id, fields.CUSTOMER, changes.custom_fields, known=known)
     _apply(customer, changes)
+    fields.check_values(account_id, fields.CUSTOMER, {}, complete=field_values(customer), known=known)
     if mode == REGISTER:
         customer.registered = True
     _save(account_id, customer)
+    fields.claim_unique(account_id, fields.CUSTOMER, customer.id, changes.custom_fields, known)
     for campaign in campaigns:
         enroll(campaign, customer)
     return customer, status
 
 
+def field_values(customer: Customer) -> dict[str, str]:
+    """What the customer holds under the customer fields' names (gateway.domain.fields): the defaults'
+    columns (a secret as "set" or blank, never itself) and the custom_field_N values."""
+    values = {name: getattr(customer, column) or "" for name, column in _FIELD_COLUMNS.items()}
+    values["customer_password"] = "set" if customer.password_hash else ""
+    values["customer_PIN"] = "set" if customer.pin_hash else ""
+    values.update(json.loads(customer.custom_fields or "{}"))
+    return values
+
+
+# The default customer fields' names (fields.DEFAULTS) -> the columns holding them, secrets aside.
+_FIELD_COLUMNS = {"card_number": "card_number", **{c: c for c in PROFILE if c not in ("postal_code", "username", "custom_field")},
+                  "zip": "postal_code", "customer_username": "username", "custom_field_1": "custom_field"}
+
+
 @dataclass(slots=True)
 class CustomerMatch:
-    """Whom ``replace_card`` is about: a previous code, else a previous card, else a profile match
-    (PROFILE column -> text, case-insensitive); the password and PIN, when given, must match."""
+    """Whom ``replace_card`` is about: a previous code, else a previous card, else the internal id
+    (``uid``, the legacy ``profile_uid``), else a profile match (PROFILE column -> text,
+    case-insensitive); the password and PIN, when given, must match."""
 
     previous_code: str | None = None
     previous_card: str | None = None
+    uid: int | None = None
     profile: dict[str, str] = field(default_factory=dict)
     password: str | None = None
     pin: str | None = None
 
 
+MATCHED, DUPLICATE = "matched", "duplicate"
+
+
 def replace_card(account_id: str, match: CustomerMatch, *, new_code: str | None = None,
-                 new_card_number: str | None = None, generate_card: CardRequest | None = None) -> Customer:
-    """Give the matched customer a new code and/or card number."""
+                 new_card_number: str | None = None, generate_card: CardRequest | None = None,
+                 merge: str | None = None) -> Customer:
+    """Give the matched customer a new code and/or card number.
+
+    When the new code or card is another customer's (the duplicate), that is refused, unless ``merge``
+    says which of the two to keep (``matched`` or ``duplicate``): the other's transactions and balances
+    move to it (``ledger.move_customer``) and the other is deleted. The kept customer keeps its own
+    profile and credentials. Call inside a write transaction.
+    """
     if match.previous_code:
         customer = get(account_id, code=match.previous_code)
     elif match.previous_card:
         customer = get(account_id, card_number=match.previous_card)
+    elif match.uid is not None:
+        customer = _in_account(account_id).where(Customer.id == match.uid).first()
+        if customer is None:
+            raise NotFound("customer")
     else:
         customer = _match_profile(account_id, match.profile)
     if not credentials_match(customer, match.password, match.pin):
         raise NotFound("customer")
+    card = new_card_number or (generate_card_number(account_id, generate_card) if generate_card else None)
+    if merge:
+        customer = _merge_duplicate(account_id, customer, new_code, card, keep=merge)
     if new_code:
         customer.code = new_code
-    card = new_card_number or (generate_card_number(account_id, generate_card) if generate_card else None)
     if card:
         customer.card_number = card
     _save(account_id, customer)
     return customer
+
+
+def _merge_duplicate(account_id: str, matched: Customer, new_code: str | None, card: str | None, *, keep: str) -> Customer:
+    """Merge the customer who holds ``new_code`` or ``card`` (if any) with ``matched``; the one kept."""
+    holders = [find(account_id, code=new_code) if new_code else None, find(account_id, card_number=card) if card else None]
+    duplicates = {c.id: c for c in holders if c is not None and c.id != matched.id}
+    if not duplicates:
+        return matched
+    if len(duplicates) > 1:
+        raise Conflict("duplicates_differ")
+    duplicate = next(iter(duplicates.values()))
+    kept, gone = (matched, duplicate) if keep == MATCHED else (duplicate, matched)
+    ledger.move_customer(gone, kept)
+    gone.delete_instance()
+    return kept
 
 
 def _match_profile(account_id: str, profile: dict[str, str]) -> Customer:
@@ -333,7 +391,12 @@ def _custom_value(key: str):
 
 
 def search(account_id: str, criteria: dict[str, str], custom: dict[str, str], exact: str | None) -> Iterator[Customer]:
-    """Customers matching every criterion given (column -> text; all customers when none is)."""
+    """Customers matching every criterion given (column -> text; all customers when none is).
+    A custom field defined as not searchable is refused (gateway.domain.fields); undefined ones are searched."""
+    known = fields.custom_defined(account_id, fields.CUSTOMER)
+    for key in custom:
+        if key in known and not known[key].searchable and not known[key].default:
+            raise InvalidValue(key, "not_searchable")
     query = _in_account(account_id)
     for column, value in criteria.items():
         query = query.where(text_match(getattr(Customer, column), value, exact))
@@ -399,9 +462,10 @@ class Balance:
 
 
 def campaigns_for(account_id: str, customer: Customer | None = None, *, campaign_id: str | None = None,
-                  only_member: bool = False) -> list[Campaign]:
-    """The active campaigns whose balances a customer call shows."""
-    campaigns = [get_campaign(account_id, campaign_id)] if campaign_id else list(list_campaigns(account_id))
+                  only_member: bool = False, reach: frozenset[str] | None = None) -> list[Campaign]:
+    """The active campaigns (within the user's ``reach``) whose balances a customer call shows."""
+    campaigns = ([get_campaign(account_id, campaign_id, reach=reach)] if campaign_id
+                 else list(list_campaigns(account_id, reach=reach)))
     if only_member and customer is not None:
         member = member_campaign_ids(customer)
         campaigns = [c for c in campaigns if c.id in member]
@@ -410,14 +474,18 @@ def campaigns_for(account_id: str, customer: Customer | None = None, *, campaign
 
 def balances(customer: Customer, campaigns: list[Campaign], *, with_rewards: bool = False) -> list[Balance]:
     held = holdings(customer, campaigns)
-    result = [Balance(c, held[c.id].available, []) for c in campaigns]
+    # In a coalition account a pooled campaign shows the coalition balance (gateway.domain.coalition).
+    available = coalition.pooled_balances(customer.account_id, customer, campaigns,
+                                          {c.id: held[c.id].available for c in campaigns})
+    result = [Balance(c, available[c.id], []) for c in campaigns]
     reward_ids = [b.campaign.id for b in result if b.campaign.type in REWARD_TYPES]
     if with_rewards and reward_ids:
         by_campaign = {b.campaign.id: b for b in result}
         rewards = Reward.select().where(Reward.campaign.in_(reward_ids)).order_by(Reward.level, Reward.id)
         for reward in rewards:
             owner = by_campaign[reward.campaign_id]
-            if reward.level <= owner.available:
+            # What a redeem there can spend: the campaign's own balance, also in a coalition.
+            if reward.level <= held[reward.campaign_id].available:
                 owner.rewards.append(reward)
     return result
 

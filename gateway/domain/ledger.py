@@ -6,16 +6,19 @@ Rules kept here and nowhere else:
 - a debit is refused, changing nothing, when it would take the stored balance below ``minimum``
   (0, or what fees and depreciations have already taken);
 - a deleted transaction is never removed: a reversing row cancels it, at most once;
+- merging two customers (``move_customer``) re-points the removed one's rows, amounts, ids and dates
+  unchanged, and adds their sums to the kept one's balances in atomic upserts;
 - ``check`` proves that every stored balance equals the sum of its ledger rows.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import peewee as pw
 
-from .db import Insert, Statement, database
-from .errors import Conflict, InsufficientBalance
+from .db import Insert, Statement, database, is_sqlite
+from .errors import Conflict, InsufficientBalance, NotFound
 from .models import Campaign, Customer, LedgerEntry, Membership, utcnow
 
 
@@ -31,19 +34,21 @@ def _membership(customer, campaign, item):
 
 # The two statements every transaction runs (gateway.domain.db.Statement), answering the new balance
 # through RETURNING. A credit creates the membership on the customer's first transaction.
-_CREDIT = Statement(lambda customer, campaign, item, amount, now: Membership.insert(
+# ``reached`` (minus nanoseconds) moves only when the balance does: the leaderboard's tie-break.
+_CREDIT = Statement(lambda customer, campaign, item, amount, now, reached: Membership.insert(
     customer=customer, campaign=campaign, item=item, balance=amount,
-    first_activity=now, last_activity=now, created=now,
+    first_activity=now, last_activity=now, created=now, reached=reached,
 ).on_conflict(
     conflict_target=[Membership.customer, Membership.campaign, Membership.item],
     update={
         Membership.balance: Membership.balance + amount,
         Membership.last_activity: now,
         Membership.first_activity: pw.fn.COALESCE(Membership.first_activity, now),
+        Membership.reached: pw.Case(None, [(amount == 0, Membership.reached)], reached),
     },
 ).returning(Membership.balance), tuples=True)
-_DEBIT = Statement(lambda customer, campaign, item, amount, minimum, now: Membership.update(
-    balance=Membership.balance + amount, last_activity=now,
+_DEBIT = Statement(lambda customer, campaign, item, amount, minimum, now, reached: Membership.update(
+    balance=Membership.balance + amount, last_activity=now, reached=reached,
 ).where(_membership(customer, campaign, item) & (Membership.balance + amount >= minimum))
  .returning(Membership.balance), tuples=True)
 
@@ -68,14 +73,22 @@ def post(
     if database.transaction_depth() == 0:
         raise RuntimeError("ledger.post must run inside a write transaction")
     now = utcnow()
-    if amount >= 0:
-        rows = _CREDIT(customer.id, campaign.id, item, amount, now)
-    else:
-        rows = _DEBIT(customer.id, campaign.id, item, amount, minimum, now)
-    if not rows:
-        raise refusal or InsufficientBalance()
-    entry = _INSERT_ENTRY(account=account_id, campaign=campaign.id, customer=customer.id, item=item, kind=kind,
-                          amount=amount, created=now, **details)
+    reached = -time.time_ns()
+    try:
+        if amount >= 0:
+            rows = _CREDIT(customer.id, campaign.id, item, amount, now, reached)
+        else:
+            rows = _DEBIT(customer.id, campaign.id, item, amount, minimum, now, reached)
+        if not rows:
+            if not Customer.select().where(Customer.id == customer.id).exists():
+                raise NotFound("customer")  # deleted or merged away since it was looked up (PostgreSQL)
+            raise refusal or InsufficientBalance()
+        entry = _INSERT_ENTRY(account=account_id, campaign=campaign.id, customer=customer.id, item=item, kind=kind,
+                              amount=amount, created=now, **details)
+    except pw.IntegrityError as exc:
+        # A foreign key: the customer (or campaign) was deleted, or merged away, by a concurrent
+        # request after this one looked it up (PostgreSQL; SQLite runs writes one at a time).
+        raise NotFound("campaign" if "campaign" in str(exc) else "customer") from None
     return Posted(entry, rows[0][0])
 
 
@@ -155,3 +168,63 @@ def check(batch: int = 5000):
                 yield Mismatch(*lkey, stored_row[3], int(ledger_row[3]))
             ledger_row = next(sums, None)
             stored_row = next(stored, None)
+
+
+def move_customer(gone: Customer, kept: Customer) -> None:
+    """Merge two customers' ledgers: every entry of ``gone`` becomes ``kept``'s, and each balance moves
+    with its entries. Call inside a write transaction, then delete ``gone``.
+
+    The entries are re-pointed, not reversed and re-posted: ``gone`` is deleted right after (reversals
+    on it would go with it), and a re-pointed entry keeps its id (receipts, transaction_delete), its
+    date (fees and depreciations replay the same history) and its user. Each of ``kept``'s balances
+    grows by the sum of the entries moved into it, in one atomic upsert: never read-modify-write.
+    """
+    if database.transaction_depth() == 0:
+        raise RuntimeError("ledger.move_customer must run inside a write transaction")
+    if not is_sqlite():
+        # Hold both customers' memberships (in id order), then ``gone`` itself, so that no transaction
+        # of ``gone`` lands between the sums and the re-pointing (inserting an entry needs a key-share
+        # lock on its customer row). A transaction locks its membership before its customer, so taking
+        # them in that order cannot deadlock. SQLite's BEGIN IMMEDIATE makes the transaction exclusive.
+        list(Membership.select(Membership.id).where(Membership.customer.in_([gone.id, kept.id]))
+             .order_by(Membership.id).for_update())
+        list(Customer.select(Customer.id).where(Customer.id == gone.id).for_update())
+    moved = {
+        (campaign_id, item): int(total)
+        for campaign_id, item, total in LedgerEntry.select(LedgerEntry.campaign, LedgerEntry.item, pw.fn.SUM(LedgerEntry.amount))
+        .where(LedgerEntry.customer == gone.id).group_by(LedgerEntry.campaign, LedgerEntry.item).tuples()
+    }
+    reached = -time.time_ns()
+    for m in Membership.select().where(Membership.customer == gone.id):
+        _add_to_membership(kept, m.campaign_id, m.item, moved.pop((m.campaign_id, m.item), 0), m, reached)
+    for (campaign_id, item), amount in moved.items():  # entries without a membership: none if check() is clean
+        _add_to_membership(kept, campaign_id, item, amount, None, reached)
+    LedgerEntry.update(customer=kept.id).where(LedgerEntry.customer == gone.id).execute()
+    Membership.delete().where(Membership.customer == gone.id).execute()
+
+
+def _earliest(column, value):
+    return column if value is None else pw.Case(None, [((column.is_null()) | (column > value), value)], column)
+
+
+def _latest(column, value):
+    return column if value is None else pw.Case(None, [((column.is_null()) | (column < value), value)], column)
+
+
+def _add_to_membership(kept: Customer, campaign_id: str, item: int, amount: int, source: Membership | None,
+                       reached: int) -> None:
+    first = source.first_activity if source else None
+    last = source.last_activity if source else None
+    created = source.created if source else utcnow()
+    update = {
+        Membership.balance: Membership.balance + amount,
+        Membership.first_activity: _earliest(Membership.first_activity, first),
+        Membership.last_activity: _latest(Membership.last_activity, last),
+        Membership.created: _earliest(Membership.created, created),
+    }
+    if amount:
+        update[Membership.reached] = reached
+    Membership.insert(
+        customer=kept.id, campaign=campaign_id, item=item, balance=amount, first_activity=first,
+        last_activity=last, created=created, reached=reached if amount else 0,
+    ).on_conflict(conflict_target=[Membership.customer, Membership.campaign, Membership.item], update=update).execute()

@@ -37,6 +37,31 @@ class Account(BaseModel):
     currency = pw.CharField(max_length=8, default="USD")
     glyph = pw.CharField(max_length=8, default="$")
     created = pw.DateTimeField(default=utcnow)
+    # Business and contact data (account_info / account_update, gateway.domain.accounts); ``name`` is
+    # the business name (biz_name). contact_email reaches the merchant's contact person; client_email
+    # is the address customers see (receipts, mail); agency is the reseller above the account.
+    agency = pw.CharField(max_length=255, default="")
+    contact_first_name = pw.CharField(max_length=255, default="")
+    contact_last_name = pw.CharField(max_length=255, default="")
+    contact_email = pw.CharField(max_length=255, default="")
+    contact_phone = pw.CharField(max_length=64, default="")
+    client_email = pw.CharField(max_length=255, default="")
+    biz_address1 = pw.CharField(max_length=255, default="")
+    biz_address2 = pw.CharField(max_length=255, default="")
+    biz_city = pw.CharField(max_length=255, default="")
+    biz_state = pw.CharField(max_length=255, default="")
+    biz_zip = pw.CharField(max_length=64, default="")
+    biz_country = pw.CharField(max_length=64, default="")
+    biz_locations = pw.IntegerField(null=True)
+    biz_online = pw.BooleanField(default=False)
+    biz_employees = pw.IntegerField(null=True)
+    industry = pw.CharField(max_length=255, default="")
+    language = pw.CharField(max_length=8, default="EN")
+    timezone = pw.IntegerField(null=True)  # the portal's numeric time zone selector
+    referrer_name = pw.CharField(max_length=255, default="")
+    password_hash = pw.CharField(max_length=255, null=True)  # account_password: a salted scrypt hash
+    # A coalition account's campaigns of one kind share one balance (gateway.domain.coalition).
+    coalition = pw.BooleanField(default=False)
 
 
 class User(BaseModel):
@@ -45,11 +70,40 @@ class User(BaseModel):
     name = pw.CharField(max_length=255, default="")
     # SHA-256 hex of the API key: the key has enough entropy that a slow KDF would only add latency.
     key_hash = pw.CharField(max_length=64)
-    role = pw.CharField(max_length=16, default="manager")
+    role = pw.CharField(max_length=16, default="manager")  # a role letter; "manager"/"staff" read as A/K
     created = pw.DateTimeField(default=utcnow)
+    # The portal's profile of a user (docs/users.md).
+    first_name = pw.CharField(max_length=255, default="")
+    last_name = pw.CharField(max_length=255, default="")
+    custom1 = pw.CharField(max_length=255, default="")
+    language = pw.CharField(max_length=8, default="EN")
+    timezone = pw.CharField(max_length=16, default="")
+    password_hash = pw.CharField(max_length=255, null=True)  # scrypt, for user_login
+    pin_hash = pw.CharField(max_length=255, null=True)
+    flags = pw.TextField(null=True)  # JSON {flag: true|false}: this user's changes to its role's preset
+    campaigns = pw.TextField(null=True)  # NULL: every campaign; else the comma list it may see ("" none)
+    # rotate-key: the replaced key keeps working until previous_key_until.
+    previous_key_hash = pw.CharField(max_length=64, null=True)
+    previous_key_until = pw.DateTimeField(null=True)
+    # Throttling of key and password guesses (gateway.domain.throttle): read with the user, no extra query.
+    failures = pw.IntegerField(null=True)  # NULL is 0: rows inserted by hand or by older versions
+    failed_since = pw.DateTimeField(null=True)
+    locked_until = pw.DateTimeField(null=True)
 
     class Meta:
         indexes = ((("account", "user_id"), True), (("user_id",), False))
+
+
+class UserSession(BaseModel):
+    """A key ``user_login`` handed out: stored as its SHA-256, valid until ``expires``."""
+
+    user = pw.ForeignKeyField(User, on_delete="CASCADE", index=False)
+    key_hash = pw.CharField(max_length=64)
+    expires = pw.DateTimeField()
+    created = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("user", "key_hash"), True),)
 
 
 class Campaign(BaseModel):
@@ -70,9 +124,17 @@ class Campaign(BaseModel):
     two_tier_opt_out = pw.BooleanField(default=False)
     active = pw.BooleanField(default=True)
     created = pw.DateTimeField(default=utcnow)
+    # The JSON API's view of a points campaign (gateway.domain.programs): a slug unique in its tenant,
+    # a status (draft | active | paused | ended; null on campaigns the JSON API never saw), its dates
+    # and its earning rules (JSON text).
+    slug = pw.CharField(max_length=64, null=True)
+    status = pw.CharField(max_length=16, null=True)
+    starts_at = pw.DateTimeField(null=True)
+    ends_at = pw.DateTimeField(null=True)
+    rules = pw.TextField(null=True)
 
     class Meta:
-        indexes = ((("account", "active", "type"), False),)
+        indexes = ((("account", "active", "type"), False), (("account", "slug"), True))
 
 
 class Reward(BaseModel):
@@ -146,6 +208,11 @@ class Customer(BaseModel):
     pin_hash = pw.CharField(max_length=255, null=True)
     registered = pw.BooleanField(default=False)
     created = pw.DateTimeField(default=utcnow)
+    display_name = pw.CharField(max_length=255, null=True)  # the JSON API's displayName of a participant
+    # Throttling of password and PIN guesses (gateway.domain.throttle).
+    failures = pw.IntegerField(null=True)  # NULL is 0: rows inserted by hand or by older versions
+    failed_since = pw.DateTimeField(null=True)
+    locked_until = pw.DateTimeField(null=True)
 
     class Meta:
         indexes = (
@@ -169,9 +236,13 @@ class Membership(BaseModel):
     first_activity = pw.DateTimeField(null=True)
     last_activity = pw.DateTimeField(null=True)
     created = pw.DateTimeField(default=utcnow)
+    # When the balance last changed, as minus nanoseconds (ledger.post): the leaderboard breaks ties by
+    # who reached the total first, and (campaign, item, balance, reached) read backwards is that order.
+    reached = pw.BigIntegerField(default=0)
 
     class Meta:
-        indexes = ((("customer", "campaign", "item"), True), (("campaign", "customer"), False))
+        indexes = ((("customer", "campaign", "item"), True), (("campaign", "customer"), False),
+                   (("campaign", "item", "balance", "reached", "id"), False))
 
 
 class LedgerEntry(BaseModel):
@@ -225,9 +296,160 @@ class IdempotencyRecord(BaseModel):
         indexes = ((("account", "key"), True),)
 
 
+class TimeToken(BaseModel):
+    """A short-lived token (generate_time_token), optionally bound to a customer and a campaign.
+
+    Only the SHA-256 of the token is kept: tokens are random (36 letters), so a slow KDF adds nothing.
+    """
+
+    account = pw.ForeignKeyField(Account, on_delete="CASCADE", index=False)
+    token_hash = pw.CharField(max_length=64, unique=True)
+    user = pw.ForeignKeyField(User, on_delete="CASCADE", null=True)  # who issued it
+    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE", null=True)
+    campaign = pw.ForeignKeyField(Campaign, on_delete="CASCADE", null=True)
+    expires = pw.DateTimeField()
+    created = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("account", "expires"), False),)  # the sweep of an account's expired tokens
+
+
+class ApiKey(BaseModel):
+    """A JSON API key (gateway.domain.api_keys): only its SHA-256 is kept. ``account`` is the owner
+    (the live account); a test key's data lives in the owner's test tenant (``<account>~test``)."""
+
+    account = pw.ForeignKeyField(Account, on_delete="CASCADE")
+    environment = pw.CharField(max_length=8)  # live | test
+    kind = pw.CharField(max_length=8)  # secret | public
+    key_hash = pw.CharField(max_length=64, unique=True)
+    hint = pw.CharField(max_length=16, default="")  # prefix and last 4 characters, for listings
+    revoked_at = pw.DateTimeField(null=True)
+    created = pw.DateTimeField(default=utcnow)
+
+
+class CampaignEvent(BaseModel):
+    """One event of the JSON API (POST /v1/campaigns/{slug}/events): its type and metadata beside the
+    ledger entry that credited its points (``entry``; none when it earned nothing)."""
+
+    account = pw.ForeignKeyField(Account, on_delete="CASCADE")
+    campaign = pw.ForeignKeyField(Campaign, on_delete="CASCADE")
+    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE", index=False)
+    event_type = pw.CharField(max_length=64)
+    points = pw.BigIntegerField(default=0)
+    entry = pw.BigIntegerField(null=True)
+    metadata = pw.TextField(default="{}")
+    reference = pw.CharField(max_length=255, default="")
+    created = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        # maxPerUserPerDay counts one user's events of one type since midnight; eventsCount all of them.
+        indexes = ((("customer", "campaign", "event_type", "created"), False),)
+
+
+class OutboxMail(BaseModel):
+    """An e-mail to send, written in the transaction of the write that causes it (a rolled-back write
+    leaves none); ``flask --app app send-mail`` delivers it (gateway/domain/mail.py, docs/mail.md)."""
+
+    account = pw.ForeignKeyField(Account, on_delete="CASCADE")
+    recipient = pw.CharField(max_length=255)
+    subject = pw.CharField(max_length=255)
+    body = pw.TextField()
+    status = pw.CharField(max_length=16, default="pending")  # pending | sending | sent | failed
+    attempts = pw.IntegerField(default=0)
+    last_error = pw.TextField(default="")
+    created = pw.DateTimeField(default=utcnow)
+    sent = pw.DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("status", "id"), False),)
+
+
+class FieldDefinition(BaseModel):
+    """A custom field of an account: ``family`` is customer, transaction or reward.
+
+    The default customer fields (card_number, first_name, ...) have a row only once a merchant changed
+    one (gateway.domain.fields). One row per (account, family, name): two concurrent adds of one name
+    make one field.
+    """
+
+    account = pw.ForeignKeyField(Account, on_delete="CASCADE", index=False)
+    family = pw.CharField(max_length=16)
+    name = pw.CharField(max_length=64)
+    label = pw.CharField(max_length=255, default="")
+    show = pw.BooleanField(default=False)
+    type = pw.CharField(max_length=16, default="Text")
+    choices = pw.TextField(default="[]")  # JSON list of texts (Pick, List)
+    searchable = pw.BooleanField(default=False)
+    unique = pw.BooleanField(default=False)
+    required = pw.BooleanField(default=False)
+    activity_type = pw.CharField(max_length=8, default="all")  # transaction fields: record | redeem | all
+    created = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("account", "family", "name"), True),)
+
+
+class UniqueFieldValue(BaseModel):
+    """A value of a unique custom field, held by one customer, transaction or reward (``owner``, its id).
+
+    The unique index makes two concurrent writes of one value refuse the second; a row whose owner no
+    longer holds the value (deleted, changed) is taken over (gateway.domain.fields.claim_unique).
+    """
+
+    account = pw.ForeignKeyField(Account, on_delete="CASCADE", index=False)
+    family = pw.CharField(max_length=16)
+    name = pw.CharField(max_length=64)
+    value = pw.CharField(max_length=255)
+    owner = pw.BigIntegerField()
+
+    class Meta:
+        indexes = ((("account", "family", "name", "value"), True),)
+
+
+class CodeBatch(BaseModel):
+    """A batch of redeemable codes (the JSON API's E4). Only the codes' keyed hashes are kept (``Code``)."""
+
+    id = pw.CharField(primary_key=True, max_length=36)  # a UUID, as the reference shows
+    account = pw.ForeignKeyField(Account, on_delete="CASCADE")
+    campaign = pw.ForeignKeyField(Campaign, on_delete="CASCADE", index=False)
+    batch_size = pw.IntegerField()
+    points_value = pw.BigIntegerField()
+    label = pw.CharField(max_length=255, default="")
+    expires_at = pw.DateTimeField(null=True)  # naive UTC; a code past it reads as EXPIRED (never stored)
+    # With microseconds (unlike utcnow): batches list newest first, and two in one second keep their order.
+    created = pw.DateTimeField(default=lambda: _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None))
+
+    class Meta:
+        indexes = ((("campaign", "created"), False),)
+
+
+class Code(BaseModel):
+    """One redeemable code: its keyed SHA-256 (gateway.domain.codes), never the code itself.
+
+    ``status`` is ACTIVE, REDEEMED or REVOKED; EXPIRED is read from the batch's ``expires_at``.
+    """
+
+    batch = pw.ForeignKeyField(CodeBatch, on_delete="CASCADE", index=False)
+    account = pw.ForeignKeyField(Account, on_delete="CASCADE", index=False)
+    code_hash = pw.CharField(max_length=64)
+    status = pw.CharField(max_length=8, default="ACTIVE")
+    redeemed_by = pw.ForeignKeyField(Customer, null=True, on_delete="SET NULL", index=False)
+    redeemed_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        # A code is found by its hash within the tenant; a batch's codes by status (stats, revoke).
+        indexes = ((("account", "code_hash"), True), (("batch", "status"), False))
+
+
+# Partial: only redeemed codes have a customer; serves ON DELETE SET NULL without a B-tree entry per code.
+Code.add_index(Code.index(Code.redeemed_by, where=Code.redeemed_by.is_null(False)))
+
+
 ALL_MODELS = [
     Account,
+    ApiKey,
     User,
+    UserSession,
     Campaign,
     Reward,
     Promo,
@@ -238,6 +460,13 @@ ALL_MODELS = [
     Membership,
     LedgerEntry,
     IdempotencyRecord,
+    FieldDefinition,
+    UniqueFieldValue,
+    OutboxMail,
+    CampaignEvent,
+    TimeToken,
+    CodeBatch,
+    Code,
 ]
 
 

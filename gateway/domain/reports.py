@@ -15,7 +15,7 @@ from typing import Callable, Iterator
 
 import peewee as pw
 
-from . import deductions
+from . import coalition, deductions
 from .balances import Holding
 from .campaigns import get_campaign
 from .errors import NotFound
@@ -46,20 +46,23 @@ class Scope:
 
 
 def scope(account_id: str, campaign_ids: list[str], date_start: dt.date | None = None,
-          date_end: dt.date | None = None) -> Scope:
-    """The caller's campaigns among ``campaign_ids`` (all when empty); another account's id is "not found".
+          date_end: dt.date | None = None, *, reach: frozenset[str] | None = None) -> Scope:
+    """The caller's campaigns among ``campaign_ids`` (all when empty; all within ``reach`` for a user limited
+    to some); another account's id, or one out of reach, is "not found".
 
     Deactivated campaigns are reported too: deactivation puts a campaign on hold and keeps its history.
     """
     query = Campaign.select().where(Campaign.account == account_id)
     if campaign_ids:
         query = query.where(Campaign.id.in_(campaign_ids))
+    if reach is not None:
+        query = query.where(Campaign.id.in_(sorted(reach)))
     found = {c.id: c for c in query}
     if any(cid not in found for cid in campaign_ids):
         raise NotFound("campaign")
     start = dt.datetime.combine(date_start, dt.time()) if date_start else None
     end = dt.datetime.combine(date_end + dt.timedelta(days=1), dt.time()) if date_end else None
-    return Scope(account_id, found, bool(campaign_ids), start, end)
+    return Scope(account_id, found, bool(campaign_ids) or reach is not None, start, end)
 
 
 def keyset(build: Callable[[tuple | None], pw.Select], order: tuple, key: Callable, *, offset: int = 0,
@@ -165,10 +168,11 @@ class BalancePage:
     rows: Iterator[tuple[Customer, int]]  # (customer, available balance in units)
 
 
-def balances(account_id: str, campaign_id: str, *, offset: int = 0, limit: int | None = None) -> BalancePage:
+def balances(account_id: str, campaign_id: str, *, offset: int = 0, limit: int | None = None,
+             reach: frozenset[str] | None = None) -> BalancePage:
     """Every member of one campaign (enrolled or with a transaction) with the balance they may spend,
     by customer id; ``offset``/``limit`` page through them."""
-    campaign = get_campaign(account_id, campaign_id, active_only=False)
+    campaign = get_campaign(account_id, campaign_id, active_only=False, reach=reach)
     in_campaign = (Customer.account == account_id) & Customer.id.in_(
         Membership.select(Membership.customer).where(Membership.campaign == campaign.id)
     )
@@ -189,6 +193,27 @@ def balances(account_id: str, campaign_id: str, *, offset: int = 0, limit: int |
             yield customer, Holding(campaign, int(customer.stored), taken).available
 
     return BalancePage(campaign, Customer.select().where(in_campaign).count(), rows())
+
+
+def coalition_balances(account_id: str, campaign_id: str, kind: str, *, offset: int = 0, limit: int | None = None,
+                       reach: frozenset[str] | None = None) -> BalancePage:
+    """``customers_balances`` with ``coalition_balance``: every member of any campaign of the pool
+    (``coalition_points`` or ``coalition_storedvalue``, which ``campaign_id`` must belong to), with
+    the coalition balance, by customer id."""
+    campaign = get_campaign(account_id, campaign_id, active_only=False, reach=reach)
+    pool = coalition.report_pool(account_id, campaign, kind)
+    in_pool = (Customer.account == account_id) & Customer.id.in_(
+        Membership.select(Membership.customer).where(Membership.campaign.in_([c.id for c in pool])))
+    members = Customer.select().where(in_pool)
+
+    def page(after):
+        return members if after is None else members.where(Customer.id > after)
+
+    def rows():
+        for customer in keyset(page, (Customer.id,), lambda c: c.id, offset=offset, limit=limit):
+            yield customer, coalition.available(customer, pool)
+
+    return BalancePage(campaign, members.count(), rows())
 
 
 # --- customer reports ------------------------------------------------------------------------------------

@@ -20,14 +20,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_DOWN, ROUND_UP, Decimal, InvalidOperation
 from typing import NamedTuple
 
 import peewee as pw
 
-from . import balances, customers, deductions, ledger
-from .campaigns import HAS_DEDUCTIONS, get_campaign
+from . import balances, coalition, customers, deductions, fields, ledger
+from .campaigns import HAS_DEDUCTIONS, get_campaign, in_reach
 from .db import Statement, is_sqlite
 from .errors import Conflict, InsufficientBalance, InvalidValue, NotFound
 from .models import Campaign, Customer, Item, LedgerEntry, Membership, Promo, Reward, User, utcnow
@@ -55,9 +55,10 @@ _CAMPAIGN_WITH_CUSTOMER = {"code": _campaign_with_customer(Customer.code),
 
 
 def _campaign_and_customer(account_id: str, campaign_id: str, code: str | None,
-                           card_number: str | None) -> tuple[Campaign, Customer | None]:
-    """The caller's campaign (active or not) and the customer named by ``code``, else ``card_number``
-    (None when there is none). The customer holds its id, account, code and card number only."""
+                           card_number: str | None, reach: frozenset[str] | None = None) -> tuple[Campaign, Customer | None]:
+    """The caller's campaign (active or not; within ``reach``) and the customer named by ``code``, else
+    ``card_number`` (None when there is none). The customer holds its id, account, code and card number only."""
+    in_reach(campaign_id, reach)
     if not code and not card_number:
         get_campaign(account_id, campaign_id, active_only=False)  # "campaign not found" comes first
         find_customer(account_id, code, card_number)  # raises: no code nor card number
@@ -71,10 +72,11 @@ def _campaign_and_customer(account_id: str, campaign_id: str, code: str | None,
                               card_number=campaign.customer_card)
 
 
-def subjects(account_id: str, campaign_id: str, code: str | None, card_number: str | None) -> tuple[Campaign, Customer]:
+def subjects(account_id: str, campaign_id: str, code: str | None, card_number: str | None, *,
+             reach: frozenset[str] | None = None) -> tuple[Campaign, Customer]:
     """The open campaign and the customer a transaction names (as ``_campaign_and_customer`` holds
-    it); errors in that order."""
-    campaign, customer = _campaign_and_customer(account_id, campaign_id, code, card_number)
+    it); errors in that order. A campaign out of the user's ``reach`` is not found."""
+    campaign, customer = _campaign_and_customer(account_id, campaign_id, code, card_number, reach)
     if not campaign.active:
         raise Conflict("campaign_inactive")
     if customer is None:
@@ -219,8 +221,17 @@ def _receipt(posted: ledger.Posted, campaign: Campaign, customer: Customer, item
     return Receipt(posted.entry, campaign, customer, posted.balance - taken)
 
 
+def _checked(account_id: str, details: Details, activity_type: str) -> tuple[Details, dict]:
+    """``details`` with its custom field values checked against the transaction fields (gateway.domain.fields)."""
+    known = fields.defined(account_id, fields.TRANSACTION)
+    values = fields.check_values(account_id, fields.TRANSACTION, details.custom_fields, activity_type=activity_type,
+                                 complete=details.custom_fields, known=known)
+    return replace(details, custom_fields=values), known
+
+
 def record(account_id: str, campaign: Campaign, customer: Customer, activity: Activity, details: Details) -> Receipt:
     """Record one activity (an earn) and return its receipt. Call inside a write transaction."""
+    details, known = _checked(account_id, details, fields.RECORD)
     amount = activity.amount
     item = None
     extra: dict = {"original_amount": "" if amount is None else str(amount)}
@@ -241,6 +252,7 @@ def record(account_id: str, campaign: Campaign, customer: Customer, activity: Ac
         account_id=account_id, campaign=campaign, customer=customer, amount=units, kind="record",
         item=item.id if item else 0, **extra, **details.columns(),
     )
+    fields.claim_unique(account_id, fields.TRANSACTION, posted.entry.id, details.custom_fields, known)
     return _receipt(posted, campaign, customer, item)
 
 
@@ -280,6 +292,7 @@ def _redeem_cost(campaign: Campaign, redemption: Redemption) -> tuple[int, Rewar
 
 def redeem(account_id: str, campaign: Campaign, customer: Customer, redemption: Redemption, details: Details) -> Receipt:
     """Spend from the available balance; refused, changing nothing, when it is not enough."""
+    details, known = _checked(account_id, details, fields.REDEEM)
     cost, reward, item = _redeem_cost(campaign, redemption)
     item_id = item.id if item else 0
     _lock(customer, campaign, item_id)
@@ -293,6 +306,7 @@ def redeem(account_id: str, campaign: Campaign, customer: Customer, redemption: 
         item=item_id, minimum=taken, refusal=short, reward_id=reward.id if reward else None,
         quantity=1 if item else None, **details.columns(),
     )
+    fields.claim_unique(account_id, fields.TRANSACTION, posted.entry.id, details.custom_fields, known)
     return Receipt(posted.entry, campaign, customer, posted.balance - taken, item)
 
 
@@ -372,12 +386,14 @@ class Standing(NamedTuple):
 
 
 def standing(account_id: str, campaign_id: str, code: str | None, card_number: str | None,
-             history_length: int | None = 0) -> Standing:
+             history_length: int | None = 0, *, reach: frozenset[str] | None = None) -> Standing:
     """The customer's balance in the campaign (active or not) as of now, with the last
     ``history_length`` transactions (None: all). Errors as ``get_campaign`` then ``find_customer``."""
-    campaign, customer = _campaign_and_customer(account_id, campaign_id, code, card_number)
+    campaign, customer = _campaign_and_customer(account_id, campaign_id, code, card_number, reach)
     if customer is None:
         raise NotFound("customer")
     holding = balances.holdings(customer, [campaign])[campaign.id]
     entries = history(account_id, customer, campaign, history_length) if history_length != 0 else []
-    return Standing(campaign, customer, holding.available, holding.items, entries)
+    pool = coalition.pool_of(account_id, campaign)
+    available = coalition.available(customer, pool) if pool else holding.available
+    return Standing(campaign, customer, available, holding.items, entries)

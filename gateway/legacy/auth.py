@@ -5,7 +5,7 @@ from functools import cached_property
 
 from ..domain import users
 from ..domain.models import Account, User
-from .messages import PERMISSION_DENIED, LegacyError
+from .messages import PERMISSION_DENIED, PERMISSION_DENIED_FLAG, LegacyError
 
 
 class Caller:
@@ -26,7 +26,16 @@ class Caller:
 
     @property
     def is_manager(self) -> bool:
-        return self.user.role == users.MANAGER
+        return users.is_manager_level(self.user)
+
+    @cached_property
+    def flags(self) -> frozenset[str]:
+        return users.flags_of(self.user)
+
+    @cached_property
+    def reach(self):
+        """None (every campaign) or the frozenset of campaign ids this user may see and act on."""
+        return users.reach_of(self.user)
 
 
 def authenticate(user_id: str, secret: str, account_id: str | None) -> Caller:
@@ -38,6 +47,19 @@ def authenticate(user_id: str, secret: str, account_id: str | None) -> Caller:
     return Caller(users.authenticate(user_id, secret, account_id))
 
 
-def authorize(caller: Caller, permission: str) -> None:
-    if permission not in ("read", "till") and not caller.is_manager:
-        raise LegacyError(PERMISSION_DENIED)
+def authorize(caller: Caller | None, call, form: dict[str, str] | None = None) -> None:
+    """The one check of what a call needs: a manager-level role ("manage") or one flag; a call with
+    ``own`` also admits a user naming itself in ``own[0]`` who holds the flag ``own[1]``."""
+    permission = call.permission
+    if permission in ("read", "till", "public"):
+        return
+    if permission == "manage":
+        if not caller.is_manager:
+            raise LegacyError(PERMISSION_DENIED)
+        return
+    if permission in caller.flags:
+        return
+    own = getattr(call, "own", None)
+    if own and form is not None and form.get(own[0], "").strip() == caller.user_id and own[1] in caller.flags:
+        return
+    raise LegacyError(PERMISSION_DENIED_FLAG.format(permission))

@@ -13,6 +13,7 @@ from schemas.legacy.base import messages_of
 
 from ..domain import db, service
 from ..domain.errors import DomainError
+from . import tokens
 from .auth import Caller, authenticate, authorize
 from .messages import BODY_TOO_LARGE, BUSY, INTERNAL, NOT_INITIALISED, LegacyError, wording
 from .registry import Call, registry
@@ -26,7 +27,8 @@ bp = Blueprint("legacy", __name__)
 bp.record_once(lambda state: registry.freeze())
 
 # Fields that say how to answer or who asks, not what to do: a retry may change them freely.
-_NOT_PART_OF_REQUEST = {"output", "callback", "condensed", "_", "user_password", "user_api_key", "idempotency_key"}
+_NOT_PART_OF_REQUEST = {"output", "callback", "condensed", "_", "user_password", "user_api_key", "idempotency_key",
+                        "account_password"}
 
 # Every answer carries these: nosniff so that a browser never runs JSON or XML as a script it was not
 # served as, no-store because balances change.
@@ -38,10 +40,10 @@ def _respond(fmt: OutputFormat, body, headers: dict | None = None, status: int =
     return Response(body, status=status, headers=listed, content_type=fmt.content_type)
 
 
-def error_response(fmt: OutputFormat, messages: list[str], status: int = 200) -> Response:
+def error_response(fmt: OutputFormat, messages: list[str], status: int = 200, detail: list | None = None) -> Response:
     # A browser does not run a script served with an error status: JSONP gets 200 even when the server
     # failed, so that the page's callback still sees the error.
-    return _respond(fmt, render_error(fmt, messages), status=200 if fmt.kind == "jsonp" else status)
+    return _respond(fmt, render_error(fmt, messages, detail), status=200 if fmt.kind == "jsonp" else status)
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -61,11 +63,12 @@ def endpoint() -> Response:
     call = None
     try:
         refuse_nul(form)
-        caller = _authenticate(request, form)
+        # user_login checks a password of its own: the only call made without a key.
+        caller = None if registry.is_public(form) else _authenticate(request, form)
         call = registry.resolve(form)
         return _dispatch(request, form, call, caller, fmt)
     except LegacyError as exc:
-        return error_response(fmt, exc.messages)
+        return error_response(fmt, exc.messages, detail=exc.detail)
     except DomainError as exc:
         return error_response(fmt, [wording(exc, call.fields if call else None)])
     except peewee.DatabaseError as exc:
@@ -94,11 +97,16 @@ def _authenticate(req: Request, form: dict[str, str]) -> Caller:
     # The header wins over the body, as the legacy docs say; user_api_key and user_password hold the
     # same secret under two names.
     secret = req.headers.get("api_access_key") or form.get("user_api_key") or form.get("user_password") or ""
+    if tokens.offers_token(form, form.get("user_id", "").strip(), secret):
+        return tokens.authenticate(form)  # a widget: account_id and a time token, no user (docs/account.md)
     return authenticate(form.get("user_id", "").strip(), secret, form.get("account_id", "").strip() or None)
 
 
 def _dispatch(req: Request, form: dict[str, str], call: Call, caller: Caller, fmt: OutputFormat) -> Response:
-    authorize(caller, call.permission)
+    if isinstance(caller, tokens.TokenCaller):
+        tokens.admit(caller, call, form)
+    else:
+        authorize(caller, call, form)
     try:
         data = call.schema.load(form)
     except ValidationError as exc:

@@ -15,9 +15,10 @@ from ..domain.permissions import FLAGS
 from .messages import MISSING_FIELD, UNKNOWN_ACTION, UNKNOWN_TYPE, LegacyError
 
 # Who may make a call: "read" any user; "till" any user, and it writes customers or transactions (a
-# shop's cashier must enrol and record); "manage" manager-level users only; or one of the portal's
-# permission flags (gateway.domain.permissions.FLAGS).
-PERMISSIONS = ("read", "till", "manage", *FLAGS)
+# shop's cashier must enrol and record); "manage" manager-level roles only (A, M); one of the portal's
+# permission flags (gateway.domain.permissions.FLAGS); or "public": no key at all, the call checks
+# credentials of its own (user_login). gateway.legacy.auth.authorize is the one check.
+PERMISSIONS = ("read", "till", "manage", "public", *FLAGS)
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class Call:
     errors: tuple[str, ...]
     selector: tuple[str, ...]
     fields: dict[str, str]  # the domain's argument names -> this call's form fields, for error messages
+    own: tuple[str, str] | None = None  # (form field, flag): a user naming itself there needs only that flag
 
     @property
     def summary(self) -> str:
@@ -41,12 +43,18 @@ class Call:
     def name(self) -> str:
         return f"{self.type}/{self.action}" if self.action else self.type
 
+    @property
+    def family(self) -> str:
+        """The module that registers the call (``campaigns`` for ``calls/campaigns.py``): /docs groups by it."""
+        return self.handler.__module__.rsplit(".", 1)[-1]
+
 
 @dataclass
 class Registry:
     calls: dict[tuple[str, str | None], Call] = field(default_factory=dict)
     selectors: dict[str, tuple[str, ...]] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
+    public_types: set[str] = field(default_factory=set)  # types whose calls take no key
     frozen: bool = False
 
     def call(
@@ -60,13 +68,17 @@ class Registry:
         errors: tuple[str, ...] = (),
         selector: tuple[str, ...] = ("action",),
         fields: dict[str, str] | None = None,
+        own: tuple[str, str] | None = None,
     ) -> Callable[[Callable], Callable]:
         """Register the decorated handler; it is returned unchanged, so it stays a plain function."""
         if permission not in PERMISSIONS:
             raise ValueError(f"unknown permission {permission!r}")
+        if own is not None and own[1] not in FLAGS:
+            raise ValueError(f"unknown permission {own[1]!r}")
 
         def decorator(handler: Callable) -> Callable:
-            self.add(Call(type_, action, handler, schema(), permission, writes, tuple(errors), selector, dict(fields or {})))
+            self.add(Call(type_, action, handler, schema(), permission, writes, tuple(errors), selector, dict(fields or {}),
+                          own))
             return handler
 
         return decorator
@@ -83,6 +95,8 @@ class Registry:
             raise AssertionError(f"type {call.type} mixes calls with and without {call.selector}")
         self.selectors[key[0]] = call.selector if has_actions else ()
         self.calls[key] = call
+        if call.permission == "public":
+            self.public_types.add(key[0])
 
     def freeze(self) -> None:
         """Refuse registrations from now on: a call added after start-up would be missing from /docs
@@ -96,6 +110,11 @@ class Registry:
         if alias.lower() in self.selectors or alias.lower() in self.aliases:
             raise AssertionError(f"alias {alias} clashes with a registered type")
         self.aliases[alias.lower()] = type_.lower()
+
+    def is_public(self, form: dict[str, str]) -> bool:
+        """Whether the type a form names takes no key (its calls check credentials of their own)."""
+        type_ = form.get("type", "").strip().lower()
+        return self.aliases.get(type_, type_) in self.public_types
 
     def resolve(self, form: dict[str, str]) -> Call:
         """Find the call a form names, or raise the legacy error that says what is wrong."""

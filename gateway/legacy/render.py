@@ -57,16 +57,17 @@ def render(fmt: OutputFormat, status: str, children: list) -> Iterable[bytes]:
     return itertools.chain([next(stream)], stream)
 
 
-def render_error(fmt: OutputFormat, messages: list[str]) -> Iterator[bytes]:
+def render_error(fmt: OutputFormat, messages: list[str], detail: list | None = None) -> Iterator[bytes]:
     """The error envelope: ``<error>`` in XML; ``error`` (the first) and ``errors`` (all) in JSON.
 
     An iterator rather than a list, so that the response carries no Content-Length: error answers
     never had one (tests/golden/legacy_answers.txt).
     """
     if fmt.kind == "xml":
-        parts = _xml("error", [("error", messages[0])])
+        parts = _xml("error", [("error", messages[0]), *(detail or [])])
     else:
-        parts = _json({"status": "error", "error": messages[0], "errors": list(messages)}, fmt)
+        parts = _json({"status": "error", "error": messages[0], "errors": list(messages),
+                       **_json_object(detail or [], {})}, fmt)
     return iter([b"".join(parts)])
 
 

@@ -195,5 +195,14 @@ class CommaList(fields.Field):
         return [self.item.deserialize(p) for p in parts]
 
 
+class Ignored(fields.Raw):
+    """A field legacy clients send that is accepted with any value and deliberately not used; ``why`` is
+    shown on /docs. A field that validates its value but is not used says so with
+    ``metadata={"ignored": why}`` instead."""
+
+    def __init__(self, why: str, **kw):
+        super().__init__(metadata={"ignored": why}, **kw)
+
+
 class EmptySchema(LegacySchema):
     """For calls that take nothing beyond the common fields."""

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import re
 
-from marshmallow import ValidationError, post_load, validates_schema
+from marshmallow import ValidationError, post_load, pre_load, validates_schema
 
-from .base import MAX_TEXT, Choice, CommaList, Date, Flag, LegacySchema, PatternSchema, Text, Whole
+from .base import MAX_TEXT, Choice, CommaList, Date, Flag, Id, Ignored, LegacySchema, PatternSchema, Text, Whole
 
 # C0 controls (tab, LF and CR aside) and DEL: PostgreSQL cannot store NUL, XML cannot carry the rest.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -67,8 +67,11 @@ class _CustomFields(PatternSchema):
             _no_controls(key, value)
             if value:
                 found[key] = value
-        # custom_field_1 is another name of custom_field; the explicit name wins.
+        # custom_field_1 is another name of custom_field; the explicit name wins. custom1 is the legacy
+        # name of the same field (a customer-portal kit posts it), taken when neither other name is sent.
         first = found.pop("custom_field_1", None)
+        legacy = data.pop("custom1", None)
+        first = legacy if first is None else first
         if first is not None and "custom_field" in self.fields:
             data.setdefault("custom_field", first)
         elif first is not None:
@@ -77,7 +80,17 @@ class _CustomFields(PatternSchema):
         return data
 
 
+# MySQL's zero date: a customer-portal form with no birthday sends it, meaning "no date".
+ZERO_DATES = ("0000-00-00", "0000-00-00 00:00:00")
+
+
 class Profile(_CustomFields):
+    @pre_load
+    def _zero_date(self, data, **kwargs):
+        if isinstance(data.get("custom_date"), str) and data["custom_date"].strip() in ZERO_DATES:
+            data = {k: v for k, v in data.items() if k != "custom_date"}
+        return data
+
     first_name = Plain()
     last_name = Plain()
     phone = Plain(max_length=64)
@@ -90,6 +103,7 @@ class Profile(_CustomFields):
     country = Plain(max_length=64)
     custom_date = DateText()
     custom_field = Plain(max_length=MAX_TEXT)
+    custom1 = Plain(max_length=MAX_TEXT)  # the legacy name of custom_field
     customer_username = Plain()
 
 
@@ -109,6 +123,8 @@ class RecordCustomer(Profile, Secrets, CardGeneration):
     card_number = Plain(max_length=128)
     new_code = Flag(load_default=False)
     campaign_id = CommaList(load_default=list)
+    send_no_email = Flag(load_default=False)  # true: no welcome or registration mail (docs/mail.md)
+    auto_add = Ignored("its meaning in the legacy API was never documented")
 
     @validates_schema
     def _one_card(self, data, **kwargs):
@@ -163,6 +179,7 @@ class CustomerInfo(_OneCustomer):
     campaign_id = Plain(max_length=32)
     hide_custom_field = Flag(load_default=False)
     show_only_belong_to = Flag(load_default=False)
+    include_fields = Flag(load_default=False)  # the fields set to show, with labels (docs/fields.md)
 
 
 class CustomerDelete(LegacySchema):
@@ -188,10 +205,10 @@ class CardReplace(Profile, Secrets, CardGeneration):
     new_card_number = Plain(max_length=128)
     previous_code = Plain(max_length=128)
     previous_card = Plain(max_length=128)
-    # Accepted and not used: merging duplicates is not supported (docs/customers.md).
-    profile_uid = Plain()
-    check_override = Flag()
-    keep_which = Choice(("matched", "duplicate"))
+    profile_uid = Id()  # the customer's internal id, as customer_info shows it (docs/customers.md)
+    # check_override=Y merges with the customer who holds the new code or card, keeping keep_which.
+    check_override = Flag(load_default=False)
+    keep_which = Choice(("matched", "duplicate"), load_default="matched")
 
     @validates_schema
     def _something_new(self, data, **kwargs):

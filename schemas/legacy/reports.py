@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, pre_load, validates_schema
 
-from .base import CommaList, Date, Flag, LegacySchema, Text, Whole
+from .base import Choice, CommaList, Date, Flag, LegacySchema, Text, Whole
 
 ONE_CAMPAIGN = "Only one campaign can be reported at a time"
 
@@ -33,6 +33,8 @@ class CustomersBalances(LegacySchema):
     campaign_id = Text(required=True, max_length=64)
     offset = Whole(load_default=0)
     limit = Whole(minimum=1)
+    # A coalition account's pooled balance instead of the campaign's own (gateway.domain.coalition).
+    coalition_balance = Choice(("coalition_points", "coalition_storedvalue"))
 
     @pre_load
     def _selected_campaign(self, data, **kwargs):

@@ -22,7 +22,7 @@ class _CustomerInCampaign(LegacySchema):
 
 class _Transaction(_CustomerInCampaign, PatternSchema):
     authorization = Text(max_length=4000, load_default="")
-    # Accepted for compatibility; Rewardgate sends no e-mail.
+    # Y: mail the customer what moved and the new balance (docs/mail.md).
     send_transaction_email = Flag(load_default=False)
     patterns = {"custom_fields": re.compile(r"custom_field_\d{1,4}")}
 
@@ -46,3 +46,4 @@ class TransactionDelete(_CustomerInCampaign):
 
 class CustomerBalance(_CustomerInCampaign):
     transactions_number = Whole(minimum=0, maximum=1_000_000)
+    across_campaigns = Flag(load_default=False)  # coalition accounts: every pooled campaign's transactions

@@ -52,6 +52,15 @@ function api($type, $fields = array()) {
     return $xml;
 }
 
+// A call with exactly these fields and no default credentials (user_login sends no account_id).
+function api_bare($fields) {
+    list($code, $ctype, $body) = post_raw($fields);
+    check($code == 200, "{$fields['type']} answers HTTP 200 (got $code)");
+    $xml = simplexml_load_string($body);
+    check($xml !== false, "{$fields['type']} answer is well-formed XML: " . substr($body, 0, 300));
+    return $xml;
+}
+
 function api_ok($type, $fields = array()) {
     $xml = api($type, $fields);
     check((string)$xml['status'] == 'success', "$type succeeds: " . $xml->asXML());

@@ -22,7 +22,7 @@ step("set up campaign $campaign_id");
 
 as_user($till[0], $till[1]);
 check(api_error('campaign_new', array('action' => 'campaign', 'campaign_type' => 'points', 'campaign_name' => 'x'))
-    == 'Permission denied: this call needs a manager-level user', 'the till cannot create campaigns');
+    == 'Permission denied: this call needs the add_campaign permission', 'the till cannot create campaigns');
 
 $xml = api_ok('record_customer', array('customer_action' => 'new', 'card_number' => '4000123412341234',
     'first_name' => "Zo\xc3\xab", 'last_name' => "O'Brien", 'email' => 'zoe@example.com', 'campaign_id' => $campaign_id));

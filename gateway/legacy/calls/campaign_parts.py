@@ -17,6 +17,10 @@ from .campaigns import NOTHING_TO_UPDATE, picked
 CAMPAIGN_NOT_FOUND = "Campaign not found"
 NEED_CAMPAIGN = MISSING_FIELD.format("campaign_id")
 REWARD_ERRORS = (NEED_CAMPAIGN, CAMPAIGN_NOT_FOUND, MESSAGES["reward_wrong_campaign_type"])
+# What the reward fields' definitions refuse (docs/fields.md).
+REWARD_FIELD_ERRORS = ("Invalid value for field reward_custom_field_1: must be a comma list of Food, Drink",
+                       "Invalid value for field reward_custom_field_2: already in use",
+                       MISSING_FIELD.format("reward_custom_field_3"))
 PROMO_ERRORS = (CAMPAIGN_NOT_FOUND, MESSAGES["promo_wrong_campaign_type"])
 ITEM_ERRORS = (CAMPAIGN_NOT_FOUND, MESSAGES["item_wrong_campaign_type"])
 NOT_AN_ID = "Not a valid id"
@@ -39,35 +43,37 @@ REWARD_CHANGES = {"new_reward_level": "level", "new_reward_description": "descri
                   "new_reward_identifier": "identifier", "custom_fields": "custom_fields"}
 
 
-@call("campaign_new", "reward", schema=s.RewardNew, permission="manage", writes=True,
+@call("campaign_new", "reward", schema=s.RewardNew, permission="add_rewards", writes=True,
       errors=REWARD_ERRORS + (MISSING_FIELD.format("reward_level"), MISSING_FIELD.format("reward_description"),
-                              INVALID_FIELD.format("reward_level", "Must be greater than or equal to 1 and less than or equal to 1000000000000000")))
+                              INVALID_FIELD.format("reward_level", "Must be greater than or equal to 1 and less than or equal to 1000000000000000"))
+      + REWARD_FIELD_ERRORS)
 def reward_new(data: dict, caller) -> list:
     """Add a reward to a points or events campaign: ``reward_level`` points or events buy it."""
     reward = domain.add_part(
-        Reward, caller.account_id, data["campaign_id"], level=data["reward_level"],
+        Reward, caller.account_id, data["campaign_id"], reach=caller.reach, level=data["reward_level"],
         description=data["reward_description"], identifier=data["reward_identifier"], custom_fields=data["custom_fields"],
     )
     return _created(reward.campaign_id, "reward", reward.id)
 
 
-@call("campaign_update", "reward", schema=s.RewardUpdate, permission="manage", writes=True,
+@call("campaign_update", "reward", schema=s.RewardUpdate, permission="edit_rewards", writes=True,
       errors=REWARD_ERRORS + (MISSING_FIELD.format("reward_id"), INVALID_FIELD.format("reward_id", NOT_AN_ID),
-                              "Reward not found", NOTHING_TO_UPDATE))
+                              "Reward not found", NOTHING_TO_UPDATE) + REWARD_FIELD_ERRORS)
 def reward_update(data: dict, caller) -> list:
     """Change a reward's level, description, identifier or ``reward_custom_field_N`` values (a blank custom
     field removes it)."""
     changes = picked({k: v for k, v in data.items() if v != {}}, REWARD_CHANGES)
-    reward = domain.update_part(Reward, caller.account_id, data["reward_id"], data["campaign_id"], changes)
+    reward = domain.update_part(Reward, caller.account_id, data["reward_id"], data["campaign_id"], changes,
+                                reach=caller.reach)
     return [el("reward", status="updated", id=reward.id)]
 
 
-@call("campaign_delete", "reward", schema=s.RewardDelete, permission="manage", writes=True,
+@call("campaign_delete", "reward", schema=s.RewardDelete, permission="delete_rewards", writes=True,
       errors=(MISSING_FIELD.format("reward_id"), INVALID_FIELD.format("reward_id", NOT_AN_ID), "Reward not found")
       + REWARD_ERRORS[1:])
 def reward_delete(data: dict, caller) -> list:
     """Delete a reward by its ``<id>``."""
-    return [el("reward", status="deleted", id=domain.delete_part(Reward, caller.account_id, data["reward_id"], data.get("campaign_id")))]
+    return [el("reward", status="deleted", id=domain.delete_part(Reward, caller.account_id, data["reward_id"], data.get("campaign_id"), reach=caller.reach))]
 
 
 def reward_node(reward: domain.RewardLine):
@@ -83,7 +89,7 @@ def reward_node(reward: domain.RewardLine):
 @call("campaign_rewards", schema=s.CampaignId, errors=REWARD_ERRORS)
 def campaign_rewards(data: dict, caller) -> list:
     """List a points or events campaign's rewards, cheapest first."""
-    rewards = domain.rewards_of(caller.account_id, data["campaign_id"])
+    rewards = domain.rewards_of(caller.account_id, data["campaign_id"], reach=caller.reach)
     return [el("campaign", id=data["campaign_id"]), Items("rewards", [reward_node(r) for r in rewards])]
 
 
@@ -105,7 +111,8 @@ def promo_new(data: dict, caller) -> list:
     """Add a promotion to a points campaign: it multiplies (``x``) or adds to (``+``) the points a
     transaction earns, between its optional start and end dates."""
     promo = domain.add_part(
-        Promo, caller.account_id, data["campaign_id"], operation=data["promo_operation"], amount=data["promo_amount"],
+        Promo, caller.account_id, data["campaign_id"], reach=caller.reach, operation=data["promo_operation"],
+        amount=data["promo_amount"],
         description=data["promo_description"], custom_id=data["promo_custom_id"],
         start_date=data.get("promo_start_date"), end_date=data.get("promo_end_date"),
     )
@@ -120,7 +127,8 @@ def promo_new(data: dict, caller) -> list:
       + PROMO_ERRORS + PROMO_RULES[2:])
 def promo_update(data: dict, caller) -> list:
     """Change a promotion; at least one of operation, amount and description must be given, none blank."""
-    promo = domain.update_part(Promo, caller.account_id, data["promo_id"], data.get("campaign_id"), picked(data, PROMO_CHANGES))
+    promo = domain.update_part(Promo, caller.account_id, data["promo_id"], data.get("campaign_id"), picked(data, PROMO_CHANGES),
+                               reach=caller.reach)
     return [el("promo", status="updated", id=promo.id)]
 
 
@@ -128,7 +136,7 @@ def promo_update(data: dict, caller) -> list:
       errors=(MISSING_FIELD.format("promo_id"), INVALID_FIELD.format("promo_id", NOT_AN_ID), "Promo not found") + PROMO_ERRORS)
 def promo_delete(data: dict, caller) -> list:
     """Delete a promotion by its ``<id>``."""
-    return [el("promo", status="deleted", id=domain.delete_part(Promo, caller.account_id, data["promo_id"], data.get("campaign_id")))]
+    return [el("promo", status="deleted", id=domain.delete_part(Promo, caller.account_id, data["promo_id"], data.get("campaign_id"), reach=caller.reach))]
 
 
 def promo_node(p: Promo):
@@ -141,7 +149,7 @@ def promo_node(p: Promo):
 def campaign_promos(data: dict, caller) -> list:
     """List a points campaign's promotions, with the API 1.5 search, sort and paging options on
     ``promotion`` (description), ``operation`` and ``multiplier`` (amount)."""
-    campaign = domain.campaign_for(Promo, caller.account_id, data["campaign_id"])
+    campaign = domain.campaign_for(Promo, caller.account_id, data["campaign_id"], reach=caller.reach)
     page = domain.search_parts(Promo, campaign, listing.list_query(data, PROMO_COLUMNS))
     return [el("campaign", id=campaign.id), Items("promotions", [promo_node(p) for p in page.rows]),
             listing.pagination_node(page)]
@@ -152,30 +160,31 @@ def campaign_promos(data: dict, caller) -> list:
 ITEM_CHANGES = {"new_reward_level": "reward_level", "new_item_description": "description", "new_item_identifier": "identifier"}
 
 
-@call("campaign_new", "item", schema=s.ItemNew, permission="manage", writes=True,
+@call("campaign_new", "item", schema=s.ItemNew, permission="add_buyx_items", writes=True,
       errors=(NEED_CAMPAIGN,) + ITEM_ERRORS + (MISSING_FIELD.format("reward_level"), MISSING_FIELD.format("item_description")))
 def item_new(data: dict, caller) -> list:
     """Add an item to a buy-X campaign: buying it ``reward_level`` times earns one free."""
-    item = domain.add_part(Item, caller.account_id, data["campaign_id"], reward_level=data["reward_level"],
+    item = domain.add_part(Item, caller.account_id, data["campaign_id"], reach=caller.reach, reward_level=data["reward_level"],
                            description=data["item_description"], identifier=data["item_identifier"])
     return _created(item.campaign_id, "item", item.id)
 
 
-@call("campaign_update", "item", schema=s.ItemUpdate, permission="manage", writes=True,
+@call("campaign_update", "item", schema=s.ItemUpdate, permission="edit_buyx_items", writes=True,
       errors=(MISSING_FIELD.format("item_id"), INVALID_FIELD.format("item_id", NOT_AN_ID), "Item not found",
               NOTHING_TO_UPDATE) + ITEM_ERRORS)
 def item_update(data: dict, caller) -> list:
     """Change an item's purchases needed, description or identifier (past transactions show the new
     description: they name the item by id)."""
-    item = domain.update_part(Item, caller.account_id, data["item_id"], data.get("campaign_id"), picked(data, ITEM_CHANGES))
+    item = domain.update_part(Item, caller.account_id, data["item_id"], data.get("campaign_id"), picked(data, ITEM_CHANGES),
+                              reach=caller.reach)
     return [el("item", status="updated", id=item.id)]
 
 
-@call("campaign_delete", "item", schema=s.ItemDelete, permission="manage", writes=True,
+@call("campaign_delete", "item", schema=s.ItemDelete, permission="delete_buyx_items", writes=True,
       errors=(MISSING_FIELD.format("item_id"), INVALID_FIELD.format("item_id", NOT_AN_ID), "Item not found") + ITEM_ERRORS)
 def item_delete(data: dict, caller) -> list:
     """Delete a buy-X item by its ``<id>``."""
-    return [el("item", status="deleted", id=domain.delete_part(Item, caller.account_id, data["item_id"], data.get("campaign_id")))]
+    return [el("item", status="deleted", id=domain.delete_part(Item, caller.account_id, data["item_id"], data.get("campaign_id"), reach=caller.reach))]
 
 
 def item_node(i: Item):
@@ -187,7 +196,7 @@ def item_node(i: Item):
 def buyx_items_list(data: dict, caller) -> list:
     """List a buy-X campaign's items, with the API 1.5 search, sort and paging options on
     ``service_product`` (description), ``reward_id`` (the item's id) and ``buy_amount``."""
-    campaign = domain.campaign_for(Item, caller.account_id, data["campaign_id"])
+    campaign = domain.campaign_for(Item, caller.account_id, data["campaign_id"], reach=caller.reach)
     page = domain.search_parts(Item, campaign, listing.list_query(data, ITEM_COLUMNS))
     return [el("campaign", id=campaign.id), Items("buyx_items", [item_node(i) for i in page.rows]),
             listing.pagination_node(page)]

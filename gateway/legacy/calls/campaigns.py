@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from schemas.legacy import campaigns as s
 
-from ...domain import campaigns as domain
+from ...domain import campaigns as domain, users
 from ...domain.models import Campaign, Item
 from ...domain.units import BUYX, DEFAULT_POINTS_RATIO, EARNED, POINTS, format_units
 from .. import listing
@@ -46,7 +46,7 @@ def campaigns_answer(page, account) -> list:
     return [Items("campaigns", [campaign_node(c, account, items) for c in page.rows]), listing.pagination_node(page)]
 
 
-@call("campaign_new", "campaign", schema=s.CampaignNew, permission="manage", writes=True,
+@call("campaign_new", "campaign", schema=s.CampaignNew, permission="add_campaign", writes=True,
       errors=("Missing required field: campaign_type", "Missing required field: campaign_name",
               "Missing required field: amount_per_event",
               INVALID_FIELD.format("campaign_type", "must be one of points, giftcard, events, earned, buyx"),
@@ -66,6 +66,8 @@ def campaign_new(data: dict, caller) -> list:
         coalition_opt_out=data["coalition_opt_out"],
         two_tier_opt_out=data["two_tier_opt_out"],
     )
+    if caller.reach is not None:  # a user limited to some campaigns sees the ones it creates
+        users.attach_campaigns(caller.account_id, [caller.user_id], [campaign.id], True)
     return [el("campaign", status="new", id=campaign.id, name=campaign.name, type=campaign.type)]
 
 
@@ -88,7 +90,7 @@ def picked(data: dict, mapping: dict[str, str]) -> dict:
 def campaign_update(data: dict, caller) -> list:
     """Change a campaign's name, description and settings; a blank ``new_reward_ratio`` turns redeeming by
     currency value off."""
-    campaign = domain.get_campaign(caller.account_id, data["campaign_id"])
+    campaign = domain.get_campaign(caller.account_id, data["campaign_id"], reach=caller.reach)
     changes = picked(data, CAMPAIGN_CHANGES)
     for coordinate in ("latitude", "longitude"):
         if coordinate in changes:
@@ -97,27 +99,27 @@ def campaign_update(data: dict, caller) -> list:
     return [el("campaign", status="updated", id=campaign.id, name=campaign.name, type=campaign.type)]
 
 
-@call("campaign_delete", "campaign", schema=s.CampaignId, permission="manage", writes=True,
+@call("campaign_delete", "campaign", schema=s.CampaignId, permission="delete_campaign", writes=True,
       errors=("Missing required field: campaign_id", NOT_FOUND))
 def campaign_delete(data: dict, caller) -> list:
     """Delete a campaign (active or deactivated) with everything in it: rewards, promotions, items, fees,
     depreciations, memberships and every transaction. Irreversible."""
-    return [el("campaign", status="deleted", id=domain.delete_campaign(caller.account_id, data["campaign_id"]))]
+    return [el("campaign", status="deleted", id=domain.delete_campaign(caller.account_id, data["campaign_id"], reach=caller.reach))]
 
 
-@call("campaign_deactivate", schema=s.CampaignId, permission="manage", writes=True,
+@call("campaign_deactivate", schema=s.CampaignId, permission="deactivate_campaign", writes=True,
       errors=("Missing required field: campaign_id", NOT_FOUND, MESSAGES["campaign_already_inactive"]))
 def campaign_deactivate(data: dict, caller) -> list:
     """Put a campaign on hold: it leaves every list and no call can use it until reactivated; nothing is
     deleted."""
-    return [el("campaign", id=domain.set_active(caller.account_id, data["campaign_id"], False).id)]
+    return [el("campaign", id=domain.set_active(caller.account_id, data["campaign_id"], False, reach=caller.reach).id)]
 
 
-@call("campaign_reactivate", schema=s.CampaignId, permission="manage", writes=True,
+@call("campaign_reactivate", schema=s.CampaignId, permission="activate_campaign", writes=True,
       errors=("Missing required field: campaign_id", NOT_FOUND, MESSAGES["campaign_already_active"]))
 def campaign_reactivate(data: dict, caller) -> list:
     """Bring a deactivated campaign back, with its settings and transactions as they were."""
-    return [el("campaign", id=domain.set_active(caller.account_id, data["campaign_id"], True).id)]
+    return [el("campaign", id=domain.set_active(caller.account_id, data["campaign_id"], True, reach=caller.reach).id)]
 
 
 @call("campaigns_list", schema=s.CampaignsList,
@@ -139,5 +141,5 @@ def campaigns_inactive_list(data: dict, caller) -> list:
 
 def _listed(data: dict, caller, active: bool) -> list:
     page = domain.search_campaigns(caller.account_id, listing.list_query(data, COLUMNS), active=active,
-                                   types=data.get("type_restrict") or data.get("campaign_type"))
+                                   types=data.get("type_restrict") or data.get("campaign_type"), reach=caller.reach)
     return campaigns_answer(page, caller.account)

@@ -13,6 +13,7 @@ from schemas.legacy import reports as s
 
 from ...domain import reports as domain
 from ...domain.models import Customer, LedgerEntry
+from ..messages import INVALID_FIELD, REASONS
 from ..registry import call
 from ..tree import E, Items, el, leaves
 from ...domain.units import BUYX, EARNED, EVENTS, GIFTCARD, POINTS, format_units
@@ -26,14 +27,22 @@ START_REQUIRED = ("Missing required field: date_start",) + RANGE_ERRORS
 
 
 def report(name: str, schema, errors: tuple[str, ...] = RANGE_ERRORS):
-    return call("reports", name, schema=schema, permission="read", errors=errors, selector=("report",))
+    return call("reports", name, schema=schema, permission="access_reports", errors=errors, selector=("report",))
 
 
 def full_name(first: str, last: str) -> str:
     return " ".join(part for part in (first, last) if part)
 
 
-def transaction_node(row: dict, campaign, names: dict[str, str]) -> E:
+def without_empty(node: E) -> E:
+    """A report row keeps only the elements that have a text: portals read "custom1 if present, else
+    first_name", which an empty ``<custom1/>`` would defeat (docs/reports.md)."""
+    node.children = [c for c in node.children if not (isinstance(c, tuple) and c[1] == "")]
+    return node
+
+
+def transaction_node(row: dict, campaign, names: dict[str, str], glyph: str = "$") -> E:
+    # Money is shown with the account's currency glyph (account_update symbol_selector).
     node = el(
         "transaction",
         id=row["id"],
@@ -49,7 +58,7 @@ def transaction_node(row: dict, campaign, names: dict[str, str]) -> E:
         customer=full_name(row["first_name"], row["last_name"]),
         custom1=row["custom_field"],
         amount_number=format_units(row["amount"], campaign.type),
-        amount_type=AMOUNT_TYPE[campaign.type],
+        amount_type=glyph if AMOUNT_TYPE[campaign.type] == "$" else AMOUNT_TYPE[campaign.type],
         original_amount=row["original_amount"],
         authorization=row["authorization"],
         user_id=row["user_id"],
@@ -59,8 +68,8 @@ def transaction_node(row: dict, campaign, names: dict[str, str]) -> E:
         node.children += leaves(item_id=row["item"])
     # custom_field_N in order of N (custom_field_2 before custom_field_10)
     for name, value in sorted(json.loads(row["custom_fields"] or "{}").items(), key=lambda kv: (len(kv[0]), kv[0])):
-        node.children.append(E(name, [], value))
-    return node
+        node.children.append((name, value))
+    return without_empty(node)
 
 
 def customer_row(c: Customer, **extra) -> E:
@@ -68,7 +77,7 @@ def customer_row(c: Customer, **extra) -> E:
     and what the report adds."""
     node = customer_node(c)
     node.children += leaves(customer=full_name(c.first_name, c.last_name), created=domain.stamp(c.created), **extra)
-    return node
+    return without_empty(node)
 
 
 def customers(rows: Iterable[Customer], **extras) -> list:
@@ -81,7 +90,8 @@ def customers(rows: Iterable[Customer], **extras) -> list:
 
 
 def scope_of(data: dict, caller) -> domain.Scope:
-    return domain.scope(caller.account_id, data["selected_campaigns"], data.get("date_start"), data.get("date_end"))
+    return domain.scope(caller.account_id, data["selected_campaigns"], data.get("date_start"), data.get("date_end"),
+                        reach=caller.reach)
 
 
 def last_activity(c: Customer) -> str:
@@ -100,20 +110,30 @@ def transactions_all(data: dict, caller) -> list:
     rows = domain.transactions(scope, last=data["last"], user_id=data.get("restrict_by_user"),
                                activations=data["show_activations"])
     names = domain.user_names(caller.account_id)
-    nodes = (transaction_node(row, scope.campaigns[row["campaign"]], names) for row in rows)
+    nodes = (transaction_node(row, scope.campaigns[row["campaign"]], names, caller.account.glyph) for row in rows)
     return [Items("transactions", nodes, wrapped=False)]
 
 
 @report("customers_balances", s.CustomersBalances,
         errors=("Missing required field: campaign_id", CAMPAIGN_NOT_FOUND,
-                f"Invalid value for field selected_campaigns: {s.ONE_CAMPAIGN}"))
+                f"Invalid value for field selected_campaigns: {s.ONE_CAMPAIGN}",
+                INVALID_FIELD.format("coalition_balance", "must be one of coalition_points, coalition_storedvalue"),
+                INVALID_FIELD.format("coalition_balance", REASONS["not_a_coalition"]),
+                INVALID_FIELD.format("coalition_balance", REASONS["not_in_coalition"])))
 def customers_balances(data: dict, caller) -> list:
-    """The available balance of every member of one campaign, by customer, ``offset``/``limit`` paged."""
-    page = domain.balances(caller.account_id, data["campaign_id"], offset=data["offset"], limit=data.get("limit"))
+    """The available balance of every member of one campaign, by customer, ``offset``/``limit`` paged;
+    with ``coalition_balance``, every member of the coalition's campaigns with the coalition balance."""
+    if data.get("coalition_balance"):
+        page = domain.coalition_balances(caller.account_id, data["campaign_id"], data["coalition_balance"],
+                                         offset=data["offset"], limit=data.get("limit"), reach=caller.reach)
+    else:
+        page = domain.balances(caller.account_id, data["campaign_id"], offset=data["offset"], limit=data.get("limit"),
+                               reach=caller.reach)
     kind = page.campaign.type
     rows = (
-        el("customer", code=c.code, card_number=c.card_number, first_name=c.first_name, last_name=c.last_name,
-           customer=full_name(c.first_name, c.last_name), balance=format_units(balance, kind))
+        without_empty(el("customer", code=c.code, card_number=c.card_number, first_name=c.first_name,
+                         last_name=c.last_name, customer=full_name(c.first_name, c.last_name),
+                         balance=format_units(balance, kind)))
         for c, balance in page.rows
     )
     pagination = el("pagination", total=page.total, offset=data["offset"], limit=data.get("limit", ""))
