@@ -47,19 +47,26 @@ def authenticate(user_id: str, secret: str, account_id: str | None) -> Caller:
     return Caller(users.authenticate(user_id, secret, account_id))
 
 
+def refusal(permission: str) -> str | None:
+    """The error a caller without ``permission`` gets (None: every caller may); /docs shows it."""
+    if permission in ("read", "till", "public"):
+        return None
+    return PERMISSION_DENIED if permission == "manage" else PERMISSION_DENIED_FLAG.format(permission)
+
+
 def authorize(caller: Caller | None, call, form: dict[str, str] | None = None) -> None:
     """The one check of what a call needs: a manager-level role ("manage") or one flag; a call with
     ``own`` also admits a user naming itself in ``own[0]`` who holds the flag ``own[1]``."""
     permission = call.permission
-    if permission in ("read", "till", "public"):
+    if refusal(permission) is None:
         return
     if permission == "manage":
         if not caller.is_manager:
-            raise LegacyError(PERMISSION_DENIED)
+            raise LegacyError(refusal(permission))
         return
     if permission in caller.flags:
         return
     own = getattr(call, "own", None)
     if own and form is not None and form.get(own[0], "").strip() == caller.user_id and own[1] in caller.flags:
         return
-    raise LegacyError(PERMISSION_DENIED_FLAG.format(permission))
+    raise LegacyError(refusal(permission))

@@ -17,7 +17,8 @@ from pathlib import Path
 from flask import Blueprint, Response
 from marshmallow import fields as mf
 
-from .messages import AUTH_FAILED, BAD_CALLBACK, MISSING_FIELD, PERMISSION_DENIED, UNKNOWN_TYPE
+from .auth import refusal
+from .messages import AUTH_FAILED, BAD_CALLBACK, MISSING_FIELD, UNKNOWN_TYPE
 from .registry import registry
 
 bp = Blueprint("docs", __name__)
@@ -133,9 +134,11 @@ def _call_html(c, example: dict | None) -> str:
     selector = f"<code>{escape(c.selector[0])}={escape(c.action)}</code>" if c.action else ""
     aliases = [a for a, target in registry.aliases.items() if target == c.type.lower()]
     also = "".join(f" Also named <code>type={escape(a)}</code>." for a in sorted(aliases))
+    refused = refusal(c.permission)
+    refused = f" Anyone else is refused with <code>{escape(refused)}</code>." if refused else ""
     return (
         f'<section id="{escape(c.name)}"><h3><code>type={escape(c.type)}</code> {selector}</h3>'
-        f'<p class="summary">{text_html(c.summary)}</p><p>Who: {permission_text(c.permission, getattr(c, "own", None))}.'
+        f'<p class="summary">{text_html(c.summary)}</p><p>Who: {permission_text(c.permission, getattr(c, "own", None))}.{refused}'
         f"{' Writes; accepts an idempotency key.' if c.writes else ''}{also}</p>"
         f"<table><tr><th>field</th><th></th><th>type</th><th>notes</th></tr>{''.join(rows)}</table>"
         f'<p>Errors:</p><ul class="errors">{errors}</ul>{_example_html(example)}</section>'
@@ -158,7 +161,7 @@ def docs() -> Response:
         + "".join(_call_html(c, examples.get(c.name)) for c in calls) + "</div>"
         for family, calls in groups
     )
-    common = "".join(f"<li><code>{escape(e)}</code></li>" for e in COMMON_ERRORS + (PERMISSION_DENIED,))
+    common = "".join(f"<li><code>{escape(e)}</code></li>" for e in COMMON_ERRORS)
     page = (
         "<!doctype html><html><head><meta charset='utf-8'><title>Rewardgate legacy API calls</title>"
         "<style>body{font-family:sans-serif;max-width:60em;margin:auto}td,th{padding:2px 8px;text-align:left}"
