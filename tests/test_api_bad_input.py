@@ -3,6 +3,7 @@ fields. Always a 4xx error envelope naming the problem, never a 500, and nothing
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -95,3 +96,27 @@ def test_routes_without_a_body_ignore_one_and_unknown_paths_answer_json(live, ca
 
 def test_a_query_with_unknown_parameters(live, campaign):
     assert "sort" in live.err("GET", "/campaigns/summer-promo/leaderboard", query={"sort": "x"}, status=400)["message"]
+
+
+def _routes():
+    from gateway.api import blueprint
+    from gateway.api.registry import registry
+
+    blueprint()  # every route module loaded
+    return sorted(registry.routes.values(), key=lambda r: (r.path, r.method))
+
+
+NUL_CASES = [(r, where) for r in _routes() for where in ("path", "query", "body")
+             if (where != "path" or "{" in r.path) and (where != "body" or r.body is not None)]
+
+
+@pytest.mark.parametrize("route, where", NUL_CASES, ids=[f"{r.method} {r.path} {w}" for r, w in NUL_CASES])
+def test_a_nul_character_anywhere_is_refused_and_writes_nothing(live, campaign, route, where):
+    # PostgreSQL stores no NUL: every route refuses it at the door, wherever it comes, on both databases.
+    before = written()
+    path = re.sub(r"\{(\w+)\}", lambda m: "summer%00promo" if where == "path" else "summer-promo", route.path)
+    query = {"slug": "summer\x00promo"} if where == "query" else None
+    body = {"userId\x00": "u\x00"} if where == "body" else ({} if route.body is not None else None)
+    doc = live.err(route.method, path, body, query=query, status=400)
+    assert "NUL" in doc["message"]
+    assert written() == before

@@ -96,6 +96,33 @@ def _read_body(r: Route) -> tuple[dict, str]:
     return parsed, json.dumps(parsed, sort_keys=True, ensure_ascii=False)
 
 
+def _nul_at(node, where: str = "") -> str | None:
+    """Where a NUL character is in a parsed body (a dotted path), else None: no database stores one
+    (PostgreSQL refuses it), so such a request is refused before anything reads it."""
+    if isinstance(node, str):
+        return where or "body" if "\x00" in node else None
+    if isinstance(node, dict):
+        items = node.items()
+    elif isinstance(node, list):
+        items = ((str(i), v) for i, v in enumerate(node))
+    else:
+        return None
+    for key, value in items:
+        path = f"{where}.{key}" if where else str(key)
+        if "\x00" in key:
+            return path
+        found = _nul_at(value, path)
+        if found:
+            return found
+    return None
+
+
+def _refuse_nul(params: dict, body) -> None:
+    found = _nul_at(params) or _nul_at(request.args.to_dict(flat=False)) or _nul_at(body)
+    if found:
+        raise E.ApiError(400, "validation_error", f"Invalid request: {found}: text may not contain NUL characters")
+
+
 def _no_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
@@ -125,8 +152,10 @@ def dispatch(r: Route, params: dict) -> Response:
     try:
         caller = authenticate(request, r.key)
         canonical = ""
+        _refuse_nul(params, None)
         if r.body is not None:
             raw, canonical = _read_body(r)
+            _refuse_nul({}, raw)
             data = r.body.load(raw)
         elif r.query is not None:
             data = r.query.load(request.args.to_dict(flat=True))
