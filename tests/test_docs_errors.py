@@ -626,7 +626,8 @@ ERRORS: dict[str, dict[str, Variant]] = {
     },
     "user_info": {**missing("user_name"), "User not found": v(user_name="nobody")},
     "users_list": {},
-    "user_delete": {**missing("user_name"), "User not found": v(user_name="nobody")},
+    "user_delete": {**missing("user_name"), "User not found": v(user_name="nobody"),
+                    "The account's last administrator cannot be deleted": v(user_name="mgr")},
     "campaign_users/add": {
         **missing("user_name", "campaign_id"), "User not found": v(user_name="nobody"), NOT_FOUND: v(campaign_id="404"),
         # mgr no longer sees the campaign: it cannot give amy every campaign

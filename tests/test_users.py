@@ -84,6 +84,16 @@ def test_user_delete_stops_the_user_at_once(api, fmt):
 
 
 @pytest.mark.parametrize("fmt", ["xml", "json"])
+def test_the_last_administrator_stays(api, fmt):
+    # mgr is the shop's only administrator (role A): it cannot be deleted, by itself or anyone.
+    answer = api.answer(fmt, "user_delete", user_name="mgr")
+    assert (answer["status"], answer["error"]) == ("error", "The account's last administrator cannot be deleted")
+    api.ok("user_new", user_name="boss", user_new_password="Boss-pass-1", user_role="A")
+    assert api.answer(fmt, "user_delete", user_name="mgr")["status"] == "success"
+    assert api.as_user("mgr", MANAGER_KEY, "shop").err("campaigns_list") == "Authentication failed"
+
+
+@pytest.mark.parametrize("fmt", ["xml", "json"])
 def test_user_login_answers_a_session_key_and_the_account(api, fmt):
     new_user(api)
     doc = login(api, fmt=fmt)

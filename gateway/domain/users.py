@@ -264,7 +264,14 @@ def update_user(account_id: str, user_name: str, changes: UserChanges) -> User:
 
 
 def delete_user(account_id: str, user_name: str) -> None:
+    """Delete a user and its sessions; the account's last administrator (role A) stays."""
     user = get_user(account_id, user_name)
+    if permissions.role_letter(user.role) == "A":
+        admins = User.select(User.id, User.role).where(User.account == account_id)
+        if not db.is_sqlite():  # two deletes at once must not take the last two (SQLite's writes are serial)
+            admins = admins.order_by(User.id).for_update()
+        if sum(permissions.role_letter(a.role) == "A" for a in admins) <= 1:
+            raise Conflict("last_administrator")
     UserSession.delete().where(UserSession.user == user.id).execute()
     user.delete_instance()
 

@@ -67,6 +67,7 @@ MESSAGES = {
     "idempotency_key_reused": "Idempotency key already used with different fields",
     "throttled": THROTTLED,
     "user_name_taken": "User name already in use",
+    "last_administrator": "The account's last administrator cannot be deleted",
     "grant_beyond_own": "Permission denied: a user cannot grant rights or campaigns it does not hold",
     "token_not_valid": "Token not valid",
     "token_expired": "Token expired",

@@ -90,7 +90,8 @@ def users_list(data: dict, caller) -> list:
                             for u in domain.list_users(caller.account_id)])]
 
 
-@call("user_delete", schema=s.UserName, permission="add_user", writes=True, errors=(NEED_NAME, NOT_FOUND))
+@call("user_delete", schema=s.UserName, permission="add_user", writes=True,
+      errors=(NEED_NAME, NOT_FOUND, MESSAGES["last_administrator"]))
 def user_delete(data: dict, caller) -> list:
     """Delete a user: its key, sessions and campaigns go with it, at once."""
     domain.delete_user(caller.account_id, data["user_name"])
