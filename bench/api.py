@@ -92,16 +92,7 @@ def setup(url: str) -> tuple[str, object]:
 
 def wrk(base: str, path: str, body: str, users: int, key: str, seconds: int, connections: int,
         content_type: str = "application/json", success: str = '"status":"success"') -> dict:
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(LUA),
-               base, "--", path, body, str(users), key, content_type, success]
-    out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
-    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")), None)
-    if line is None:
-        raise RuntimeError(f"wrk gave no result:\n{out.stdout}\n{out.stderr}")
-    result = json.loads(line[len("RESULT "):])
-    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
-    result["p99_ms"] = result["p99_us"] / 1000
-    return result
+    return run.wrk(base, path, body, users, seconds, connections, script=LUA, extra=(key, content_type, success))
 
 
 def count_rows(model) -> int:

@@ -303,9 +303,11 @@ def gunicorn(database_url: str, log_path: Path, workers: int, app: str = "bench.
                 process.wait()
 
 
-def wrk(base: str, path: str, body: str, customers: int, seconds: int, connections: int) -> dict:
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(LUA),
-               base, "--", path, body, str(customers)]
+def wrk(base: str, path: str, body: str, customers: int, seconds: int, connections: int, *,
+        script: Path = LUA, extra: tuple[str, ...] = ()) -> dict:
+    """One wrk run of ``script`` (its arguments: path, body template, customer count, then ``extra``)."""
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script),
+               base, "--", path, body, str(customers), *extra]
     out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
     line = next((ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")), None)
     if line is None:

@@ -18,14 +18,13 @@ INVALID = ApiError(400, "validation_error", "Invalid request body: <field>: <rea
 
 
 def rule_json(rule: programs.Rule) -> dict:
-    out = {"eventType": rule.event_type}
-    if rule.points_per is not None:
-        out.update(pointsPer=str(rule.points_per), metadataField=rule.metadata_field)
-    else:
-        out["points"] = rule.points
-    if rule.max_per_user_per_day is not None:
-        out["maxPerUserPerDay"] = rule.max_per_user_per_day
-    return out
+    """The rule as the domain stores it, with this door's camelCase names."""
+    return {_camel(name): value for name, value in rule.as_json().items()}
+
+
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(part.capitalize() for part in rest)
 
 
 def campaign_json(campaign: Campaign) -> dict:
