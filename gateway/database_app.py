@@ -9,5 +9,8 @@ from .domain import db
 def init_app(app: Flask) -> None:
     # Seconds between background WAL checkpoints on SQLite (db.Checkpointer); 0 turns them off.
     interval = float(app.config.get("CHECKPOINT_INTERVAL", db.CHECKPOINT_INTERVAL))
-    db.bind(app.config["DATABASE_URL"], checkpoint_interval=interval)
+    # PostgreSQL: statements prepared once per connection (db.PostgresqlDatabase); off behind a pooler
+    # that does not keep sessions.
+    prepare = bool(app.config.get("PG_PREPARE", True))
+    db.bind(app.config["DATABASE_URL"], checkpoint_interval=interval, prepare=prepare)
     app.before_request(db.ensure_connection)

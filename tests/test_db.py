@@ -101,6 +101,20 @@ def test_every_statement_answers_what_its_query_answers_run_the_plain_way(api, m
     selects = {s for s in db.Statement.all if isinstance(s.build(*[None] * s.build.__code__.co_argcount), pw.Select)}
     assert selects <= compared, [(s.build.__code__.co_filename, s.build.__code__.co_firstlineno) for s in selects - compared]
     assert len(compared) >= 8, len(compared)
+    if not db.is_sqlite():
+        # ... and on PostgreSQL each of them ran prepared (db.PREPARE): none fell back to text.
+        prepared = {name for (name,) in db.database.execute_sql("SELECT name FROM pg_prepared_statements").fetchall()}
+        assert {s.name for s in compared} <= prepared
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_statements_are_sent_as_text_when_preparing_is_off(api, backend, monkeypatch):
+    # REWARDGATE_PG_PREPARE=0, for a pooler that gives each transaction another server session.
+    monkeypatch.setattr(db.database.obj, "prepare", False)
+    db.database.close()
+    api.ok("campaigns_list")
+    api.ok("campaign_new", action="campaign", campaign_type="points", campaign_name="P")
+    assert db.database.execute_sql("SELECT count(*) FROM pg_prepared_statements").fetchone()[0] == 0
 
 
 def test_an_insert_statement_stores_what_create_stores(app):

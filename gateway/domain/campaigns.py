@@ -19,7 +19,7 @@ from . import fields as field_rules
 from .db import Insert, Statement, database
 from .errors import Conflict, InvalidValue, NotFound, Unavailable
 from .query import Column, ListQuery, Page, paginate
-from .models import Campaign, Depreciation, Fee, Item, Promo, Reward
+from .models import Account, Campaign, Depreciation, Fee, FieldDefinition, Item, Promo, Reward
 from .units import BUYX, CAMPAIGN_TYPES, EARNED, EVENTS, GIFTCARD, POINTS, decimal_text, money_to_cents, scale, to_units
 
 
@@ -99,7 +99,7 @@ def _save(row: pw.Model, changes: dict):
 
 
 def _campaign_query(account_id: str, campaign_id: str):
-    return Campaign.select(Campaign, HAS_DEDUCTIONS).where((Campaign.id == campaign_id) & (Campaign.account == account_id))
+    return Campaign.select(Campaign, *CAMPAIGN_FACTS).where((Campaign.id == campaign_id) & (Campaign.account == account_id))
 
 
 # Whether the campaign has fees or depreciations that can take anything (interval > 0): balance
@@ -108,6 +108,15 @@ HAS_DEDUCTIONS = (
     pw.fn.EXISTS(Fee.select(Fee.id).where((Fee.campaign == Campaign.id) & (Fee.interval > 0)))
     | pw.fn.EXISTS(Depreciation.select(Depreciation.id).where((Depreciation.campaign == Campaign.id) & (Depreciation.interval > 0)))
 ).alias("has_deductions")
+# Read with the campaign, so that balance reads and writes need no query of their own to learn them:
+# whether it has deductions, whether its account pools balances (gateway.domain.coalition.pool_of)
+# and whether the account defines custom fields (gateway.domain.fields.defined_for).
+CAMPAIGN_FACTS = (
+    HAS_DEDUCTIONS,
+    Account.select(Account.coalition).where(Account.id == Campaign.account).alias("account_coalition"),
+    pw.fn.EXISTS(FieldDefinition.select(FieldDefinition.id).where(FieldDefinition.account == Campaign.account))
+    .alias("defines_fields"),
+)
 
 # Nearly every call starts with one of these.
 _CAMPAIGN = Statement(_campaign_query)
@@ -225,7 +234,7 @@ def add_part(model: type[pw.Model], account_id: str, campaign_id: str, *, reach:
     campaign = campaign_for(model, account_id, campaign_id, reach=reach)
     part = _INSERTS[model](campaign=campaign, **_checked(model, campaign, fields, None))
     if model is Reward:
-        _claim_reward_values(part, account_id)
+        _claim_reward_values(part, campaign)
     return part
 
 
@@ -234,7 +243,7 @@ def update_part(model: type[pw.Model], account_id: str, part_id: int, campaign_i
     part = get_part(model, account_id, part_id, campaign_id, reach=reach)
     part = _save(part, _checked(model, part.campaign, changes, part))
     if model is Reward:
-        _claim_reward_values(part, account_id)
+        _claim_reward_values(part, part.campaign)
     return part
 
 
@@ -295,7 +304,7 @@ def _checked(model, campaign: Campaign, fields: dict, current) -> dict:
     if model is Reward:
         # Checked on every write of a reward, so that a required reward field cannot stay empty.
         given = {custom_field_key(k)[0]: v for k, v in fields.get("custom_fields", {}).items()}
-        known = field_rules.defined(campaign.account_id, field_rules.REWARD)
+        known = field_rules.defined_for(campaign, field_rules.REWARD)
         given = field_rules.check_values(campaign.account_id, field_rules.REWARD, given, known=known)
         merged = merge_custom_fields(current.custom_fields if current else "{}", given)
         field_rules.check_values(campaign.account_id, field_rules.REWARD, {}, complete=json.loads(merged), known=known)
@@ -304,10 +313,10 @@ def _checked(model, campaign: Campaign, fields: dict, current) -> dict:
     return fields
 
 
-def _claim_reward_values(reward: Reward, account_id: str) -> None:
+def _claim_reward_values(reward: Reward, campaign: Campaign) -> None:
     """The reward's values of unique reward fields, recorded as its own (gateway.domain.fields)."""
-    known = field_rules.defined(account_id, field_rules.REWARD)
-    field_rules.claim_unique(account_id, field_rules.REWARD, reward.id, json.loads(reward.custom_fields or "{}"), known)
+    known = field_rules.defined_for(campaign, field_rules.REWARD)
+    field_rules.claim_unique(campaign.account_id, field_rules.REWARD, reward.id, json.loads(reward.custom_fields or "{}"), known)
 
 
 def amount_units(value: Decimal, campaign: Campaign, field: str) -> int:

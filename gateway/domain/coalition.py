@@ -26,7 +26,11 @@ from .units import GIFTCARD, POINTS
 KINDS = {"coalition_points": POINTS, "coalition_storedvalue": GIFTCARD}
 
 
-def is_coalition(account_id: str) -> bool:
+def is_coalition(account_id: str, campaign: Campaign | None = None) -> bool:
+    """Whether the account pools balances; a campaign read with campaigns.CAMPAIGN_FACTS knows it."""
+    known = getattr(campaign, "account_coalition", None)
+    if known is not None:
+        return bool(known)
     return bool(Account.select(Account.coalition).where(Account.id == account_id).scalar())
 
 
@@ -52,7 +56,7 @@ def pool(account_id: str, campaign_type: str, reach: frozenset[str] | None = Non
 
 def pool_of(account_id: str, campaign: Campaign, reach: frozenset[str] | None = None) -> list[Campaign] | None:
     """The pool ``campaign`` belongs to, or None when its balance is its own."""
-    if not pooled(campaign) or not is_coalition(account_id):
+    if not pooled(campaign) or not is_coalition(account_id, campaign):
         return None
     return pool(account_id, campaign.type, reach)
 
@@ -67,7 +71,7 @@ def pooled_balances(account_id: str, customer: Customer, campaigns: Iterable[Cam
     """``own`` (campaign id -> the customer's available balance in it) with each pooled campaign's
     balance replaced by the coalition balance; unchanged outside coalition accounts."""
     campaigns = [c for c in campaigns if pooled(c)]
-    if not campaigns or not is_coalition(account_id):
+    if not campaigns or not is_coalition(account_id, campaigns[0]):
         return own
     result = dict(own)
     for kind in {c.type for c in campaigns}:

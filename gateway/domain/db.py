@@ -11,6 +11,7 @@ import fcntl
 import os
 import sqlite3
 import threading
+import weakref
 from typing import Callable
 from urllib.parse import parse_qsl, quote, unquote, urlparse
 
@@ -36,10 +37,12 @@ CHECKPOINT_INTERVAL = 0.1
 BACKSTOP_PAGES = 10000
 
 
-def open_database(url: str, checkpoint_interval: float = CHECKPOINT_INTERVAL) -> peewee.Database:
+def open_database(url: str, checkpoint_interval: float = CHECKPOINT_INTERVAL, *,
+                  prepare: bool = True) -> peewee.Database:
     """Build (without connecting) the peewee database a ``sqlite:///path`` or ``postgresql://`` URL names.
 
     On SQLite, ``checkpoint_interval`` > 0 moves WAL checkpoints off the request path (``Checkpointer``).
+    On PostgreSQL, ``prepare`` runs each ``Statement`` prepared (``PostgresqlDatabase``).
     """
     parsed = urlparse(url)
     scheme = parsed.scheme.lower()
@@ -58,8 +61,9 @@ def open_database(url: str, checkpoint_interval: float = CHECKPOINT_INTERVAL) ->
                               check_same_thread=False)
     if scheme in ("postgres", "postgresql"):
         options = dict(parse_qsl(parsed.query))
-        return peewee.PostgresqlDatabase(
+        return PostgresqlDatabase(
             unquote(parsed.path.lstrip("/")) or "postgres",
+            prepare=prepare,
             user=unquote(parsed.username) if parsed.username else None,
             password=unquote(parsed.password) if parsed.password else None,
             host=parsed.hostname or None,
@@ -67,6 +71,17 @@ def open_database(url: str, checkpoint_interval: float = CHECKPOINT_INTERVAL) ->
             **options,
         )
     raise ValueError(f"Unsupported DATABASE_URL scheme {scheme!r}: use sqlite:///path or postgresql://...")
+
+
+class PostgresqlDatabase(peewee.PostgresqlDatabase):
+    """peewee's PostgreSQL database. PostgreSQL plans every statement sent as text; with ``prepare``
+    each ``Statement`` is prepared once per connection instead (docs/performance.md). Off
+    (``REWARDGATE_PG_PREPARE=0``) for a pooler that hands each transaction another server session,
+    such as PgBouncer in transaction mode."""
+
+    def __init__(self, database, *args, prepare: bool = True, **kwargs):
+        self.prepare = prepare
+        super().__init__(database, *args, **kwargs)
 
 
 class SqliteDatabase(peewee.SqliteDatabase):
@@ -232,14 +247,14 @@ def _writer_turn():
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
-def bind(url: str, checkpoint_interval: float = CHECKPOINT_INTERVAL) -> None:
+def bind(url: str, checkpoint_interval: float = CHECKPOINT_INTERVAL, *, prepare: bool = True) -> None:
     old = database.obj
     if old is not None and not old.is_closed():
         old.close()
     if isinstance(old, SqliteDatabase):
         # Connections of other threads may still be open: the old binding's checkpointer stops anyway.
         old.stop_checkpointer()
-    database.initialize(open_database(url, checkpoint_interval))
+    database.initialize(open_database(url, checkpoint_interval, prepare=prepare))
 
 
 def ensure_connection() -> None:
@@ -273,6 +288,11 @@ def failure(exc: peewee.DatabaseError) -> str | None:
     return None
 
 
+# The Statements prepared on each open PostgreSQL connection (a prepared statement lives as long as its
+# connection: a replaced connection starts with none).
+_prepared: "weakref.WeakKeyDictionary[object, set[str]]" = weakref.WeakKeyDictionary()
+
+
 class Statement:
     """A query whose SQL is built once per kind of database and then run with new values.
 
@@ -284,6 +304,7 @@ class Statement:
     field's values are converted by it (``python_value``); other columns (aliases) come as the driver
     gives them, as attributes of the objects.
 
+    On PostgreSQL it is prepared once per connection and run with EXECUTE (``PostgresqlDatabase``).
     Arguments are bound as given: pass what the column stores (text, int, None, a datetime).
     tests/test_db.py holds every statement equal to its query run the plain way.
     """
@@ -294,6 +315,8 @@ class Statement:
         self.build = build
         self.tuples = tuples
         self._compiled: dict[type, tuple] = {}
+        self.name = f"rg_statement_{len(Statement.all)}"  # its name where it is prepared
+        self.prepares = True  # False once PostgreSQL refused to prepare it: then it is sent as text
         Statement.all.append(self)
 
     def __call__(self, *args) -> list:
@@ -302,7 +325,11 @@ class Statement:
         if compiled is None:
             compiled = self._compiled[kind] = self._compile(len(args))
         model, sql, slots, fields = compiled
-        cursor = database.execute_sql(sql, [args[index] if index is not None else value for index, value in slots])
+        params = [args[index] if index is not None else value for index, value in slots]
+        if kind is PostgresqlDatabase and self.prepares and database.obj.prepare:
+            cursor = self._execute_prepared(sql, params)
+        else:
+            cursor = database.execute_sql(sql, params)
         if cursor.description is None:
             return []
         fields = fields or [None] * len(cursor.description)
@@ -312,6 +339,23 @@ class Statement:
             return [tuple(row) for row in rows]
         names = [d[0] for d in cursor.description]
         return [self._object(model, names, fields, row) for row in rows]
+
+    def _execute_prepared(self, sql: str, params: list):
+        """Run on PostgreSQL as a statement prepared on this connection (PREPARE once, then EXECUTE):
+        the server plans it once per connection instead of on every request."""
+        prepared = _prepared.setdefault(database.connection(), set())
+        if self.name not in prepared:
+            first, *rest = sql.split("%s")  # psycopg2's placeholders, in order: PostgreSQL's $1, $2...
+            text = first + "".join(f"${n}{piece}" for n, piece in enumerate(rest, 1))
+            try:
+                with database.atomic():  # a savepoint inside a transaction: a refusal leaves it usable
+                    database.execute_sql(f"PREPARE {self.name} AS {text}")
+            except peewee.ProgrammingError:
+                self.prepares = False  # a parameter whose type PostgreSQL cannot tell: text it stays
+                return database.execute_sql(sql, params)
+            prepared.add(self.name)
+        arguments = f"({', '.join(['%s'] * len(params))})" if params else ""
+        return database.execute_sql(f"EXECUTE {self.name}{arguments}", params)
 
     @staticmethod
     def _object(model, names, fields, row):
@@ -329,6 +373,8 @@ class Statement:
         slots = [(markers.index(p), None) if p in markers else (None, p) for p in params]
         if {index for index, _ in slots if index is not None} != set(range(count)):
             raise ValueError("every argument of a statement must be used in its query")
+        if "%" in sql.replace("%s", ""):
+            self.prepares = False  # a literal % would need another escaping in PREPARE's text
         # A SELECT's columns in order: a field's values are converted by it, other columns (aliases,
         # what a write answers with RETURNING) come as the driver gives them.
         fields = [c if isinstance(c, peewee.Field) else None for c in getattr(query, "selected_columns", None) or []]

@@ -139,6 +139,14 @@ def defined(account_id: str, family: str) -> dict[str, Definition]:
     return {d.name: d for d in definitions(account_id, family)}
 
 
+def defined_for(campaign, family: str) -> dict[str, Definition]:
+    """``defined`` for the campaign's account, without a query when the campaign was read with
+    campaigns.CAMPAIGN_FACTS and its account defines no field."""
+    if not getattr(campaign, "defines_fields", True):
+        return {d.name: d for d in map(_default, DEFAULTS)} if family == CUSTOMER else {}
+    return defined(campaign.account_id, family)
+
+
 def custom_defined(account_id: str, family: str) -> dict[str, Definition]:
     """name -> definition of the stored fields only (no default customer field that was never changed)."""
     return {d.name: d for d in map(_definition, _rows(account_id, family))}

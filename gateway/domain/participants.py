@@ -70,13 +70,15 @@ def join(tenant_id: str, campaign: Campaign, user_id: str, display_name: str | N
     return _enrolled(_customer(tenant_id, user_id, display_name), campaign)
 
 
-def _customer(tenant_id: str, user_id: str, display_name: str | None) -> Customer:
-    """The tenant's customer ``user_id``, created on first sight, with ``display_name`` stored."""
+def _customer(tenant_id: str, user_id: str, display_name: str | None, found: list[Customer] | None = None) -> Customer:
+    """The tenant's customer ``user_id`` (``found``: as already read, [] when there was none), created
+    on first sight, with ``display_name`` stored."""
     if not user_id or len(user_id) > MAX_USER_ID:
         raise InvalidValue("user_id", "invalid", maximum=MAX_USER_ID)
     if display_name is not None and len(display_name) > MAX_DISPLAY_NAME:
         raise InvalidValue("display_name", "too_long", maximum=MAX_DISPLAY_NAME)
-    found = _CUSTOMER(tenant_id, user_id)
+    if found is None:
+        found = _CUSTOMER(tenant_id, user_id)
     if not found:
         # A concurrent first event of the same user waits on the unique (account, code), then finds it.
         try:
@@ -136,18 +138,33 @@ def _day_start(now: dt.datetime) -> dt.datetime:
     return now.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def record_event(tenant_id: str, campaign: Campaign, *, user_id: str, event_type: str, metadata: dict,
+# Every event reads its campaign and its participant in one statement (one round trip), as a legacy
+# transaction does (gateway.domain.transactions).
+_CAMPAIGN_WITH_PARTICIPANT = Statement(lambda account, slug, code: (
+    Campaign.select(Campaign, Customer.id.alias("customer_key"), Customer.display_name.alias("customer_display_name"))
+    .join(Customer, pw.JOIN.LEFT_OUTER, on=(Customer.account == account) & (Customer.code == code))
+    .where((Campaign.account == account) & (Campaign.slug == slug)).limit(1).objects()))
+
+
+def record_event(tenant_id: str, slug: str, *, user_id: str, event_type: str, metadata: dict,
                  display_name: str | None = None, reference: str = "") -> EventResult:
-    """Record one event: the campaign must be open (programs.check_open); the participant joins on
-    first event; the matching rule's points are credited (an event type without a rule earns 0); a
-    rule's ``max_per_user_per_day`` refuses further events of that type that UTC day with
-    Conflict("max_per_day_reached"). Call inside a write transaction."""
+    """Record one event in the tenant's campaign ``slug``: NotFound("campaign") without one; the campaign
+    must be open (programs.check_open); the participant joins on first event; the matching rule's
+    points are credited (an event type without a rule earns 0); a rule's ``max_per_user_per_day``
+    refuses further events of that type that UTC day with Conflict("max_per_day_reached"). Call inside
+    a write transaction."""
+    rows = _CAMPAIGN_WITH_PARTICIPANT(tenant_id, slug, user_id) if slug else []
+    if not rows:
+        raise NotFound("campaign")
+    campaign = rows[0]
     now = utcnow()
     check_open(campaign, now)
     rule = rule_for(campaign, event_type)
     points = rule.earns(metadata) if rule else 0
     capped = rule is not None and rule.max_per_user_per_day is not None
-    customer = _customer(tenant_id, user_id, display_name)
+    known = [] if campaign.customer_key is None else [
+        Customer(id=campaign.customer_key, account=tenant_id, code=user_id, display_name=campaign.customer_display_name)]
+    customer = _customer(tenant_id, user_id, display_name, known)
     if capped or points == 0:
         # The membership first: a capped count must see this user's concurrent events (the row lock),
         # and an event that earns nothing still makes a participant. A credit makes it otherwise.

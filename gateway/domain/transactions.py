@@ -27,7 +27,7 @@ from typing import NamedTuple
 import peewee as pw
 
 from . import balances, coalition, customers, deductions, fields, ledger
-from .campaigns import HAS_DEDUCTIONS, get_campaign, in_reach
+from .campaigns import CAMPAIGN_FACTS, get_campaign, in_reach
 from .db import Statement, is_sqlite
 from .errors import Conflict, InsufficientBalance, InvalidValue, NotFound
 from .models import Campaign, Customer, Item, LedgerEntry, Membership, Promo, Reward, User, utcnow
@@ -43,7 +43,7 @@ def find_customer(account_id: str, code: str | None, card_number: str | None) ->
 
 def _campaign_with_customer(column: pw.Field) -> Statement:
     return Statement(lambda account_id, campaign_id, value: (
-        Campaign.select(Campaign, HAS_DEDUCTIONS, Customer.id.alias("customer_key"),
+        Campaign.select(Campaign, *CAMPAIGN_FACTS, Customer.id.alias("customer_key"),
                         Customer.code.alias("customer_code"), Customer.card_number.alias("customer_card"))
         .join(Customer, pw.JOIN.LEFT_OUTER, on=(Customer.account == account_id) & (column == value))
         .where((Campaign.id == campaign_id) & (Campaign.account == account_id)).objects()))
@@ -221,9 +221,9 @@ def _receipt(posted: ledger.Posted, campaign: Campaign, customer: Customer, item
     return Receipt(posted.entry, campaign, customer, posted.balance - taken)
 
 
-def _checked(account_id: str, details: Details, activity_type: str) -> tuple[Details, dict]:
+def _checked(account_id: str, campaign: Campaign, details: Details, activity_type: str) -> tuple[Details, dict]:
     """``details`` with its custom field values checked against the transaction fields (gateway.domain.fields)."""
-    known = fields.defined(account_id, fields.TRANSACTION)
+    known = fields.defined_for(campaign, fields.TRANSACTION)
     values = fields.check_values(account_id, fields.TRANSACTION, details.custom_fields, activity_type=activity_type,
                                  complete=details.custom_fields, known=known)
     return replace(details, custom_fields=values), known
@@ -231,7 +231,7 @@ def _checked(account_id: str, details: Details, activity_type: str) -> tuple[Det
 
 def record(account_id: str, campaign: Campaign, customer: Customer, activity: Activity, details: Details) -> Receipt:
     """Record one activity (an earn) and return its receipt. Call inside a write transaction."""
-    details, known = _checked(account_id, details, fields.RECORD)
+    details, known = _checked(account_id, campaign, details, fields.RECORD)
     amount = activity.amount
     item = None
     extra: dict = {"original_amount": "" if amount is None else str(amount)}
@@ -292,7 +292,7 @@ def _redeem_cost(campaign: Campaign, redemption: Redemption) -> tuple[int, Rewar
 
 def redeem(account_id: str, campaign: Campaign, customer: Customer, redemption: Redemption, details: Details) -> Receipt:
     """Spend from the available balance; refused, changing nothing, when it is not enough."""
-    details, known = _checked(account_id, details, fields.REDEEM)
+    details, known = _checked(account_id, campaign, details, fields.REDEEM)
     cost, reward, item = _redeem_cost(campaign, redemption)
     item_id = item.id if item else 0
     _lock(customer, campaign, item_id)

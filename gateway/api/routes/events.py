@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from schemas.api import events as s
 
-from ...domain import participants, programs
+from ...domain import participants
 from ...domain.errors import Conflict, NotFound
 from ..errors import REFERENCE_REUSED, ApiError
 from ..registry import route
@@ -26,9 +26,8 @@ def record_event(caller, data: dict, slug: str) -> dict:
     ended, before its start) answers 404 ``Campaign not found or not active``, as an unknown slug.
     """
     try:
-        campaign = programs.campaign_by_slug(caller.tenant_id, slug)
         result = participants.record_event(
-            caller.tenant_id, campaign, user_id=data["user_id"], event_type=data["event_type"],
+            caller.tenant_id, slug, user_id=data["user_id"], event_type=data["event_type"],
             metadata=data["metadata"], display_name=data.get("display_name"), reference=data.get("reference", ""))
     except NotFound as exc:
         if exc.what == "campaign":
