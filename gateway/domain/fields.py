@@ -140,10 +140,10 @@ def defined(account_id: str, family: str) -> dict[str, Definition]:
 
 
 def defined_for(campaign, family: str) -> dict[str, Definition]:
-    """``defined`` for the campaign's account, without a query when the campaign was read with
-    campaigns.CAMPAIGN_FACTS and its account defines no field."""
-    if not getattr(campaign, "defines_fields", True):
-        return {d.name: d for d in map(_default, DEFAULTS)} if family == CUSTOMER else {}
+    """``defined`` for the campaign's account (transaction or reward fields), without a query when the
+    campaign was read with campaigns.CAMPAIGN_FACTS and its account defines no field."""
+    if family != CUSTOMER and not getattr(campaign, "defines_fields", True):
+        return {}
     return defined(campaign.account_id, family)
 
 
