@@ -2,7 +2,7 @@
 ``python3 bench/api.py events|leaderboard [--database sqlite|postgres] ...``.
 
 - events: POST /v1/campaigns/{slug}/events through gunicorn (gunicorn.conf.py, 2 sync workers on
-  SQLite, 4 on PostgreSQL) driven by wrk (bench/json.lua), as bench/run.py measures record_activity:
+  SQLite, 4 on PostgreSQL) driven by wrk (bench/post.lua), as bench/run.py measures record_activity:
   each timed run is framed by two runs of the bare route of the same app, the ratio is the run's
   throughput over their mean, the figure the median of ``--repeat`` runs. Every answer must be a
   success, the events table must have grown by at least the answers counted, and check-ledger must
@@ -36,7 +36,6 @@ sys.path.insert(0, str(ROOT))
 
 from bench import run  # noqa: E402
 
-LUA = ROOT / "bench" / "json.lua"
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 ACCOUNT = "bench"
 SLUG = "bench-events"
@@ -92,7 +91,7 @@ def setup(url: str) -> tuple[str, object]:
 
 def wrk(base: str, path: str, body: str, users: int, key: str, seconds: int, connections: int,
         content_type: str = "application/json", success: str = '"status":"success"') -> dict:
-    return run.wrk(base, path, body, users, seconds, connections, script=LUA, extra=(key, content_type, success))
+    return run.wrk(base, path, body, users, seconds, connections, extra=(key, content_type, success))
 
 
 def count_rows(model) -> int:

@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 from bench import loader  # noqa: E402  (needs ROOT on the path when run as a script)
 
 RESULTS = ROOT / "bench" / "results"
-LUA = ROOT / "bench" / "form.lua"
+LUA = ROOT / "bench" / "post.lua"
 SIZES = [(1_000, 10_000), (100_000, 1_000_000)]  # (customers, ledger rows): ten rows per customer
 QUICK_SIZES = [(1_000, 10_000), (10_000, 100_000)]
 MAX_DROP = 0.20  # a scenario's ratio may fall at most this much from the smallest to the largest size
@@ -63,7 +63,7 @@ BACKENDS = {"sqlite": Backend(workers=2, connections=16), "postgres": Backend(wo
 class Scenario:
     name: str
     floors: dict  # database -> minimum throughput ratio to the bare route; absent: reported, no floor
-    fields: dict  # the form; __CODE__, __AMOUNT__, __INT__ vary per request (bench/form.lua)
+    fields: dict  # the form; __CODE__, __AMOUNT__, __INT__ vary per request (bench/post.lua)
     counts: str | None = None  # the table a successful request adds a row to (write scenarios)
 
 
@@ -304,9 +304,10 @@ def gunicorn(database_url: str, log_path: Path, workers: int, app: str = "bench.
 
 
 def wrk(base: str, path: str, body: str, customers: int, seconds: int, connections: int, *,
-        script: Path = LUA, extra: tuple[str, ...] = ()) -> dict:
-    """One wrk run of ``script`` (its arguments: path, body template, customer count, then ``extra``)."""
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script),
+        extra: tuple[str, ...] = ()) -> dict:
+    """One wrk run of bench/post.lua (its arguments: path, body template, customer count, then ``extra``:
+    secret key, content type, success text)."""
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(LUA),
                base, "--", path, body, str(customers), *extra]
     out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
     line = next((ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")), None)
