@@ -117,6 +117,44 @@ def test_statements_are_sent_as_text_when_preparing_is_off(api, backend, monkeyp
     assert db.database.execute_sql("SELECT count(*) FROM pg_prepared_statements").fetchone()[0] == 0
 
 
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_postgresql_transaction_whose_begin_travels_with_its_first_statement_is_one_transaction(app, backend):
+    # PostgresqlDatabase sends BEGIN with the transaction's first statement: it must behave as a
+    # transaction sent the plain way, on its own round trip.
+    from psycopg2.extensions import TRANSACTION_STATUS_IDLE, TRANSACTION_STATUS_INTRANS
+
+    from gateway.domain.models import Customer
+
+    status = lambda: db.database.connection().info.transaction_status  # noqa: E731
+    with db.write_transaction():
+        first = db.database.execute_sql("SELECT now(), pg_sleep(0.01)").fetchone()[0]
+        assert status() == TRANSACTION_STATUS_INTRANS
+        Customer.create(account="shop", code="T1")
+        # now() is the transaction's start: the same for every statement of one transaction
+        assert db.database.execute_sql("SELECT now()").fetchone()[0] == first
+    assert status() == TRANSACTION_STATUS_IDLE and Customer.get_or_none(code="T1") is not None
+
+    with pytest.raises(RuntimeError):  # a write followed by a failure leaves nothing
+        with db.write_transaction():
+            Customer.create(account="shop", code="T2")
+            raise RuntimeError
+    assert Customer.get_or_none(code="T2") is None
+
+    with pytest.raises(peewee.IntegrityError):  # the first statement itself fails: rolled back, usable
+        with db.write_transaction():
+            Customer.create(account="shop", code="T1")
+    assert status() == TRANSACTION_STATUS_IDLE
+
+    with db.write_transaction():  # a transaction that ran nothing sends nothing, and leaves none open
+        pass
+    with db.write_transaction():
+        with db.database.atomic():  # a savepoint as the first statement
+            Customer.create(account="shop", code="T3")
+    assert status() == TRANSACTION_STATUS_IDLE and Customer.get_or_none(code="T3") is not None
+    outside = [db.database.execute_sql("SELECT now(), pg_sleep(0.01)").fetchone()[0] for _ in range(2)]
+    assert outside[0] != outside[1]  # outside a transaction each statement is its own
+
+
 def test_an_insert_statement_stores_what_create_stores(app):
     # db.Insert binds every field itself: the stored row must be the one Model.create stores.
     from playhouse.shortcuts import model_to_dict

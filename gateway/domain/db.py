@@ -81,7 +81,33 @@ class PostgresqlDatabase(peewee.PostgresqlDatabase):
 
     def __init__(self, database, *args, prepare: bool = True, **kwargs):
         self.prepare = prepare
+        self._begin = threading.local()  # .pending: a BEGIN waiting for the transaction's first statement
         super().__init__(database, *args, **kwargs)
+
+    # A transaction's BEGIN travels with its first statement ("BEGIN; <statement>", one simple-protocol
+    # message) instead of costing a round trip of its own; one that ran no statement sends nothing.
+    def begin(self, isolation_level=None):
+        if isolation_level or self._isolation_level:
+            return super().begin(isolation_level)
+        self._begin.pending = True
+
+    def execute_sql(self, sql, params=None):
+        if getattr(self._begin, "pending", False):
+            self._begin.pending = False
+            sql = "BEGIN; " + sql
+        return super().execute_sql(sql, params)
+
+    def commit(self):
+        if getattr(self._begin, "pending", False):
+            self._begin.pending = False
+            return None
+        return super().commit()
+
+    def rollback(self):
+        if getattr(self._begin, "pending", False):
+            self._begin.pending = False
+            return None
+        return super().rollback()
 
 
 class SqliteDatabase(peewee.SqliteDatabase):
