@@ -154,6 +154,13 @@ def test_a_postgresql_transaction_whose_begin_travels_with_its_first_statement_i
     outside = [db.database.execute_sql("SELECT now(), pg_sleep(0.01)").fetchone()[0] for _ in range(2)]
     assert outside[0] != outside[1]  # outside a transaction each statement is its own
 
+    db.database.close()  # a transaction begun with no connection open connects first, as a BEGIN would
+    with db.write_transaction():
+        # the row count is the first statement's, not its BEGIN's
+        assert Customer.update(first_name="Ann").where(Customer.code == "T1").execute() == 1
+        assert Customer.update(first_name="Ann").where(Customer.code == "none").execute() == 0
+    assert status() == TRANSACTION_STATUS_IDLE and Customer.get(code="T1").first_name == "Ann"
+
 
 def test_an_insert_statement_stores_what_create_stores(app):
     # db.Insert binds every field itself: the stored row must be the one Model.create stores.

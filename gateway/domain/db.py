@@ -89,6 +89,7 @@ class PostgresqlDatabase(peewee.PostgresqlDatabase):
     def begin(self, isolation_level=None):
         if isolation_level or self._isolation_level:
             return super().begin(isolation_level)
+        self.connection()  # connect now, as a BEGIN sent at once would: connecting later resets the state
         self._begin.pending = True
 
     def execute_sql(self, sql, params=None):
