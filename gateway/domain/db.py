@@ -92,23 +92,22 @@ class PostgresqlDatabase(peewee.PostgresqlDatabase):
         self.connection()  # connect now, as a BEGIN sent at once would: connecting later resets the state
         self._begin.pending = True
 
+    def _begin_pending(self) -> bool:
+        """Whether a BEGIN is waiting, forgetting it: it is about to be sent, or no longer needed."""
+        pending = getattr(self._begin, "pending", False)
+        self._begin.pending = False
+        return pending
+
     def execute_sql(self, sql, params=None):
-        if getattr(self._begin, "pending", False):
-            self._begin.pending = False
-            sql = "BEGIN; " + sql
-        return super().execute_sql(sql, params)
+        return super().execute_sql("BEGIN; " + sql if self._begin_pending() else sql, params)
 
     def commit(self):
-        if getattr(self._begin, "pending", False):
-            self._begin.pending = False
-            return None
-        return super().commit()
+        if not self._begin_pending():
+            super().commit()
 
     def rollback(self):
-        if getattr(self._begin, "pending", False):
-            self._begin.pending = False
-            return None
-        return super().rollback()
+        if not self._begin_pending():
+            super().rollback()
 
 
 class SqliteDatabase(peewee.SqliteDatabase):
