@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ..domain import db, ledger, models
+from ..domain import db, ledger, models, participants
 from ..domain.models import Account, User
 from ..domain.permissions import ALIASES, ROLES
 from ..domain.users import hash_key, new_api_key
@@ -64,7 +64,8 @@ def create_user(account_id: str, user_id: str, role: str, api_key: str | None) -
 
 @click.command("check-ledger")
 def check_ledger() -> None:
-    """Verify that every stored balance equals the sum of its ledger rows; exit 1 on any difference."""
+    """Verify that every stored balance equals the sum of its ledger rows, and every campaign's number of
+    participants its memberships; exit 1 on any difference."""
     db.ensure_connection()
     bad = 0
     for m in ledger.check():
@@ -72,8 +73,14 @@ def check_ledger() -> None:
         click.echo(
             f"MISMATCH customer={m.customer_id} campaign={m.campaign_id} item={m.item} stored={m.stored} ledger={m.ledger}"
         )
+    miscounted = participants.miscounted()
+    for campaign_id, stored, counted in miscounted:
+        click.echo(f"MISCOUNT campaign={campaign_id} participants stored={stored} counted={counted}")
     if bad:
         click.echo(f"{bad} balance(s) differ from the ledger", err=True)
+    if miscounted:
+        click.echo(f"{len(miscounted)} campaign(s) miscount their participants", err=True)
+    if bad or miscounted:
         sys.exit(1)
     click.echo("ledger consistent")
 

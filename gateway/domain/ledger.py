@@ -32,20 +32,29 @@ def _membership(customer, campaign, item):
     return (Membership.customer == customer) & (Membership.campaign == campaign) & (Membership.item == item)
 
 
-# The two statements every transaction runs (gateway.domain.db.Statement), answering the new balance
-# through RETURNING. A credit creates the membership on the customer's first transaction.
-# ``reached`` (minus nanoseconds) moves only when the balance does: the leaderboard's tie-break.
-_CREDIT = Statement(lambda customer, campaign, item, amount, now, reached: Membership.insert(
+# The statements every transaction runs (gateway.domain.db.Statement), answering the new balance
+# through RETURNING. A credit updates the membership, and creates it (_JOIN) on the customer's first
+# transaction: an INSERT only then, so that the count of participants (models.PARTICIPANT_TRIGGERS)
+# is not asked on every credit. ``reached`` (minus nanoseconds) moves only when the balance does: the
+# leaderboard's tie-break.
+def _credited(amount, now, reached) -> dict:
+    return {Membership.balance: Membership.balance + amount,
+            Membership.last_activity: now,
+            Membership.first_activity: pw.fn.COALESCE(Membership.first_activity, now),
+            Membership.reached: pw.Case(None, [(amount == 0, Membership.reached)], reached)}
+
+
+_CREDIT = Statement(lambda customer, campaign, item, amount, now, reached: Membership.update(
+    _credited(amount, now, reached)).where(_membership(customer, campaign, item)).returning(Membership.balance),
+    tuples=True)
+# The first credit; a concurrent first credit of the same membership that inserted it meanwhile
+# makes this one an update.
+_JOIN = Statement(lambda customer, campaign, item, amount, now, reached: Membership.insert(
     customer=customer, campaign=campaign, item=item, balance=amount,
     first_activity=now, last_activity=now, created=now, reached=reached,
 ).on_conflict(
     conflict_target=[Membership.customer, Membership.campaign, Membership.item],
-    update={
-        Membership.balance: Membership.balance + amount,
-        Membership.last_activity: now,
-        Membership.first_activity: pw.fn.COALESCE(Membership.first_activity, now),
-        Membership.reached: pw.Case(None, [(amount == 0, Membership.reached)], reached),
-    },
+    update=_credited(amount, now, reached),
 ).returning(Membership.balance), tuples=True)
 _DEBIT = Statement(lambda customer, campaign, item, amount, minimum, now, reached: Membership.update(
     balance=Membership.balance + amount, last_activity=now, reached=reached,
@@ -76,7 +85,8 @@ def post(
     reached = -time.time_ns()
     try:
         if amount >= 0:
-            rows = _CREDIT(customer.id, campaign.id, item, amount, now, reached)
+            rows = (_CREDIT(customer.id, campaign.id, item, amount, now, reached)
+                    or _JOIN(customer.id, campaign.id, item, amount, now, reached))
         else:
             rows = _DEBIT(customer.id, campaign.id, item, amount, minimum, now, reached)
         if not rows:

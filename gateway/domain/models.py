@@ -245,6 +245,16 @@ class Membership(BaseModel):
                    (("campaign", "item", "balance", "reached", "id"), False))
 
 
+class ParticipantCount(BaseModel):
+    """How many members a campaign has (memberships with ``item`` 0): the leaderboard's
+    ``totalParticipants``. Kept by triggers on ``membership`` (``PARTICIPANT_TRIGGERS``), in the
+    transaction of every insert and delete, whichever code or cascade makes it. Counting the
+    memberships instead costs a visit per member on every request (docs/performance.md)."""
+
+    campaign = pw.ForeignKeyField(Campaign, primary_key=True, on_delete="CASCADE")
+    participants = pw.BigIntegerField(default=0)
+
+
 class LedgerEntry(BaseModel):
     """One balance change. Rows are only ever inserted: a deleted transaction gets a reversing row."""
 
@@ -458,6 +468,7 @@ ALL_MODELS = [
     Depreciation,
     Customer,
     Membership,
+    ParticipantCount,
     LedgerEntry,
     IdempotencyRecord,
     FieldDefinition,
@@ -470,7 +481,84 @@ ALL_MODELS = [
 ]
 
 
+# The triggers that keep ``ParticipantCount``, per kind of database: (name, DDL). A change of
+# campaign or item counts as leaving one campaign and joining another. PostgreSQL counts inserts and
+# deletes once per statement (transition tables): a row trigger there would update the same count row
+# once per inserted row, each update slower than the last within one transaction (a bulk import).
+_COUNT_UP = ("INSERT INTO participant_count (campaign_id, participants) {} ON CONFLICT (campaign_id)"
+             " DO UPDATE SET participants = participant_count.participants + EXCLUDED.participants")
+_COUNT_DOWN = "UPDATE participant_count SET participants = participants - 1 WHERE campaign_id = OLD.campaign_id"
+
+
+def _pg_trigger(name: str, body: str, timing: str, declare: str = "") -> str:
+    return (f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+            + (f"DECLARE\n    {declare}\n" if declare else "")
+            + f"BEGIN\n    {body};\n    RETURN NULL;\nEND $$;\n"
+            f"CREATE TRIGGER {name} {timing} EXECUTE FUNCTION {name}()")
+
+
+PARTICIPANT_TRIGGERS = {
+    "sqlite": [
+        ("membership_joins", "CREATE TRIGGER membership_joins AFTER INSERT ON membership WHEN NEW.item = 0 BEGIN "
+                             + _COUNT_UP.format("VALUES (NEW.campaign_id, 1)") + "; END"),
+        ("membership_leaves", "CREATE TRIGGER membership_leaves AFTER DELETE ON membership WHEN OLD.item = 0 BEGIN "
+                              + _COUNT_DOWN + "; END"),
+        ("membership_moves", "CREATE TRIGGER membership_moves AFTER UPDATE OF campaign_id, item ON membership BEGIN "
+                             + _COUNT_DOWN + " AND OLD.item = 0; "
+                             + _COUNT_UP.format("SELECT NEW.campaign_id, 1 WHERE NEW.item = 0") + "; END"),
+    ],
+    "postgresql": [
+        # Count rows are locked in campaign order, so that two statements touching several campaigns
+        # cannot each hold one the other waits for.
+        ("membership_joins", _pg_trigger(
+            "membership_joins",
+            _COUNT_UP.format("SELECT campaign_id, COUNT(*) FROM joined WHERE item = 0 GROUP BY campaign_id"
+                             " ORDER BY campaign_id"),
+            "AFTER INSERT ON membership REFERENCING NEW TABLE AS joined FOR EACH STATEMENT")),
+        ("membership_leaves", _pg_trigger(
+            "membership_leaves",
+            "FOR left_campaign IN SELECT campaign_id, COUNT(*) AS members FROM gone WHERE item = 0"
+            " GROUP BY campaign_id ORDER BY campaign_id LOOP\n"
+            "        UPDATE participant_count SET participants = participants - left_campaign.members"
+            " WHERE campaign_id = left_campaign.campaign_id;\n    END LOOP",
+            "AFTER DELETE ON membership REFERENCING OLD TABLE AS gone FOR EACH STATEMENT",
+            declare="left_campaign record;")),
+        ("membership_moves", _pg_trigger(
+            "membership_moves",
+            f"IF OLD.item = 0 THEN {_COUNT_DOWN}; END IF;\n"
+            f"    IF NEW.item = 0 THEN {_COUNT_UP.format('VALUES (NEW.campaign_id, 1)')}; END IF",
+            "AFTER UPDATE OF campaign_id, item ON membership FOR EACH ROW")),
+    ],
+}
+
+
+def install_participant_triggers() -> list[str]:
+    """Create the missing ``PARTICIPANT_TRIGGERS`` and count every campaign's members afresh, in one
+    transaction (the triggers lock ``membership`` against writers until it commits); an empty list
+    when all were there. The changes made, as ``schema.upgrade`` reports them."""
+    bound = database.obj
+    kind = "sqlite" if isinstance(bound, pw.SqliteDatabase) else "postgresql"
+    with database.atomic("IMMEDIATE") if kind == "sqlite" else database.atomic():
+        if kind == "sqlite":
+            present = {row[0] for row in bound.execute_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'membership'")}
+        else:
+            present = {row[0] for row in bound.execute_sql(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = 'membership'::regclass AND NOT tgisinternal")}
+        missing = [(name, ddl) for name, ddl in PARTICIPANT_TRIGGERS[kind] if name not in present]
+        if not missing:
+            return []
+        for name, ddl in missing:
+            bound.execute_sql(ddl)
+        ParticipantCount.delete().execute()
+        members = (Membership.select(Membership.campaign, pw.fn.COUNT(Membership.id))
+                   .where(Membership.item == 0).group_by(Membership.campaign))
+        ParticipantCount.insert_from(members, [ParticipantCount.campaign, ParticipantCount.participants]).execute()
+    return [f"created trigger {name}" for name, _ in missing] + ["counted the participants of every campaign"]
+
+
 def create_tables() -> None:
-    """Create the tables and indexes that do not exist yet (existing ones and their data are kept)."""
+    """Create the tables, indexes and triggers that do not exist yet (existing ones and their data are kept)."""
     ensure_connection()
     database.create_tables(ALL_MODELS, safe=True)
+    install_participant_triggers()

@@ -19,7 +19,7 @@ import peewee as pw
 from . import ledger
 from .db import Insert, Statement, database, is_sqlite
 from .errors import Conflict, InvalidValue, NotFound
-from .models import Campaign, CampaignEvent, Customer, Membership, utcnow
+from .models import Campaign, CampaignEvent, Customer, Membership, ParticipantCount, utcnow
 from .programs import check_open, rule_for
 
 API_USER = "api"  # the user_id of ledger entries the JSON API writes (legacy histories show it)
@@ -208,8 +208,9 @@ _TOP = Statement(lambda campaign, limit: Membership.select(
     _events_of(Membership.customer, Membership.campaign)).join(Customer, on=(Membership.customer == Customer.id))
     .where((Membership.campaign == campaign) & (Membership.item == 0))
     .order_by(Membership.balance.desc(), Membership.reached.desc(), Membership.id.desc()).limit(limit), tuples=True)
-_TOTAL = Statement(lambda campaign: Membership.select(pw.fn.COUNT(Membership.id)).where(
-    (Membership.campaign == campaign) & (Membership.item == 0)), tuples=True)
+# Kept by triggers on membership (models.ParticipantCount): a count of the index would visit every member.
+_TOTAL = Statement(lambda campaign: ParticipantCount.select(ParticipantCount.participants).where(
+    ParticipantCount.campaign == campaign), tuples=True)
 
 
 def _ahead(campaign_id, balance, reached, membership_id) -> int:
@@ -234,4 +235,15 @@ def leaderboard(tenant_id: str, campaign: Campaign, limit: int) -> tuple[list[St
     for rank, (balance, code, display_name, first, last, events) in enumerate(_TOP(campaign.id, limit), start=1):
         shown = display_name or " ".join(part for part in (first, last) if part)
         standings.append(Standing(rank, code, shown, balance, events))
-    return standings, _TOTAL(campaign.id)[0][0]
+    total = _TOTAL(campaign.id)
+    return standings, total[0][0] if total else 0
+
+
+def miscounted() -> list[tuple[str, int, int]]:
+    """(campaign id, stored count, memberships counted) for every campaign whose stored number of
+    participants differs from its memberships; empty when the triggers kept every count."""
+    counted = dict(Membership.select(Membership.campaign, pw.fn.COUNT(Membership.id))
+                   .where(Membership.item == 0).group_by(Membership.campaign).tuples())
+    stored = dict(ParticipantCount.select(ParticipantCount.campaign, ParticipantCount.participants).tuples())
+    return [(campaign, stored.get(campaign, 0), counted.get(campaign, 0))
+            for campaign in sorted(counted.keys() | stored.keys()) if stored.get(campaign, 0) != counted.get(campaign, 0)]

@@ -14,7 +14,9 @@ transaction (SQLite and PostgreSQL both roll DDL back, so a failure leaves the d
    index (a name of your own, e.g. ``local_customer_email``; SQLite's automatic ones; primary keys) is
    never touched;
 4. replaces a declared index whose name exists with another definition (other columns, uniqueness, or
-   partial where it was not, or the reverse), and creates the declared indexes that are missing.
+   partial where it was not, or the reverse), and creates the declared indexes that are missing;
+5. creates the triggers that keep each campaign's number of participants, when any is missing, and
+   counts them afresh (``models.install_participant_triggers``).
 
 It never drops or alters a table or a column: columns a model no longer declares stay with their data.
 Run again, it changes nothing and says so (an empty list).
@@ -32,6 +34,7 @@ import peewee as pw
 from playhouse.migrate import SchemaMigrator
 
 from . import db
+from .models import ALL_MODELS, ParticipantCount, install_participant_triggers
 
 
 class UpgradeError(Exception):
@@ -52,8 +55,6 @@ def upgrade(models: list[type[pw.Model]] | None = None) -> list[str]:
     """Apply what ``models`` (default: every model) need to the bound database; return one line per
     change, e.g. ``"dropped index ledger_entry_customer_id"``, in the order they were made."""
     if models is None:
-        from .models import ALL_MODELS
-
         models = ALL_MODELS
     db.ensure_connection()
     bound = db.database.obj
@@ -86,6 +87,8 @@ def upgrade(models: list[type[pw.Model]] | None = None) -> list[str]:
                 if name not in found:
                     _create_index(bound, index)
                     changes.append(f"created index {name}")
+        if ParticipantCount in models:
+            changes += install_participant_triggers()
     return changes
 
 
