@@ -132,3 +132,18 @@ def test_init_db_installs_the_triggers_and_counts_a_database_made_without_them(l
     live.post("/campaigns/summer-promo/events", {"userId": "u4", "eventType": "visit"})
     assert_counts_kept(live, legacy_id, 3)
     assert schema.upgrade() == []
+
+
+def test_a_miscount_is_mended_as_docs_operations_says(live, campaign, runner):
+    """docs/operations.md: drop one trigger and run init-db; it is put back and every count made afresh."""
+    legacy_id = campaign["legacyCampaignId"]
+    live.post("/campaigns/summer-promo/events", {"userId": "u1", "eventType": "visit"})
+    ParticipantCount.update(participants=9).execute()
+    assert runner.invoke(args=["check-ledger"]).exit_code == 1
+    drop = "DROP TRIGGER membership_joins" + ("" if db.is_sqlite() else " ON membership")
+    db.database.execute_sql(drop)
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0 and "created trigger membership_joins" in result.output, result.output
+    assert runner.invoke(args=["check-ledger"]).exit_code == 0
+    live.post("/campaigns/summer-promo/events", {"userId": "u2", "eventType": "visit"})
+    assert_counts_kept(live, legacy_id, 2)
