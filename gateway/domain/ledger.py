@@ -33,10 +33,9 @@ def _membership(customer, campaign, item):
 
 
 # The statements every transaction runs (gateway.domain.db.Statement), answering the new balance
-# through RETURNING. A credit updates the membership, and creates it (_JOIN) on the customer's first
-# transaction: an INSERT only then, so that the count of participants (models.PARTICIPANT_TRIGGERS)
-# is not asked on every credit. ``reached`` (minus nanoseconds) moves only when the balance does: the
-# leaderboard's tie-break.
+# through RETURNING. A credit inserts (_JOIN) only when no membership was updated, so the participant
+# count's trigger runs on joins only. ``reached`` (minus nanoseconds) moves only when the balance does:
+# the leaderboard's tie-break.
 def _credited(amount, now, reached) -> dict:
     return {Membership.balance: Membership.balance + amount,
             Membership.last_activity: now,
