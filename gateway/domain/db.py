@@ -341,6 +341,7 @@ class Statement:
         self.build = build
         self.tuples = tuples
         self._compiled: dict[type, tuple] = {}
+        self._shapes: dict[type, tuple] = {}
         self.name = f"rg_statement_{len(Statement.all)}"  # its name where it is prepared
         self.prepares = True  # False once PostgreSQL refused to prepare it: then it is sent as text
         Statement.all.append(self)
@@ -358,13 +359,27 @@ class Statement:
             cursor = database.execute_sql(sql, params)
         if cursor.description is None:
             return []
-        fields = fields or [None] * len(cursor.description)
-        rows = [[field.python_value(v) if field is not None else v for field, v in zip(fields, row)]
-                for row in cursor.fetchall()]
+        rows = cursor.fetchall()
+        if fields:
+            rows = [[field.python_value(v) if field is not None else v for field, v in zip(fields, row)]
+                    for row in rows]
         if self.tuples:
             return [tuple(row) for row in rows]
-        names = [d[0] for d in cursor.description]
-        return [self._object(model, names, fields, row) for row in rows]
+        shape = self._shapes.get(kind)
+        if shape is None:
+            shape = self._shapes[kind] = self._shape(model, fields, [d[0] for d in cursor.description])
+        own, other = shape
+        return [self._object(model, own, other, row) for row in rows]
+
+    @staticmethod
+    def _shape(model, fields: list, names: list[str]) -> tuple[list, list]:
+        """Which columns are the model's own fields (passed to its constructor) and which are other
+        attributes (aliases), as (index, name) pairs: the same for every run of one SQL text."""
+        fields = fields or [None] * len(names)
+        mine = [field is not None and field.model is model for field in fields]
+        own = [(i, field.name) for i, (field, m) in enumerate(zip(fields, mine)) if m]
+        other = [(i, name) for i, (name, m) in enumerate(zip(names, mine)) if not m]
+        return own, other
 
     def _execute_prepared(self, sql: str, params: list):
         """Run on PostgreSQL as a statement prepared on this connection (PREPARE once, then EXECUTE):
@@ -384,12 +399,10 @@ class Statement:
         return database.execute_sql(f"EXECUTE {self.name}{arguments}", params)
 
     @staticmethod
-    def _object(model, names, fields, row):
-        own = [field is not None and field.model is model for field in fields]
-        made = model(**{field.name: value for field, value, mine in zip(fields, row, own) if mine})
-        for name, value, mine in zip(names, row, own):
-            if not mine:
-                setattr(made, name, value)
+    def _object(model, own: list, other: list, row):
+        made = model(**{name: row[i] for i, name in own})
+        for i, name in other:
+            setattr(made, name, row[i])
         return made
 
     def _compile(self, count: int) -> tuple:
