@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from .base import ApiSchema, integer, text
+from .base import ApiSchema, text
 
 
 class Event(ApiSchema):
