@@ -433,8 +433,15 @@ class Insert:
         self._insert = Statement(lambda *values: model.insert(dict(zip(names, values))).returning(key), tuples=True)
 
     def __call__(self, **values) -> peewee.Model:
+        return self.insert(*self.bind(**values))
+
+    def bind(self, **values) -> tuple[peewee.Model, list]:
+        """The row as ``create`` makes it (without its key), and each of ``fields``' values as stored."""
         row = self.model(**values)
-        bound = [field.db_value(getattr(row, getattr(field, "object_id_name", field.name))) for field in self.fields]
+        return row, [field.db_value(getattr(row, getattr(field, "object_id_name", field.name))) for field in self.fields]
+
+    def insert(self, row: peewee.Model, bound: list) -> peewee.Model:
+        """Insert what ``bind`` answered; ``row`` gets its new key."""
         ((key,),) = self._insert(*bound)
         setattr(row, self.model._meta.primary_key.name, key)
         return row

@@ -43,9 +43,17 @@ def _credited(amount, now, reached) -> dict:
             Membership.reached: pw.Case(None, [(amount == 0, Membership.reached)], reached)}
 
 
-_CREDIT = Statement(lambda customer, campaign, item, amount, now, reached: Membership.update(
-    _credited(amount, now, reached)).where(_membership(customer, campaign, item)).returning(Membership.balance),
-    tuples=True)
+def _credit(customer, campaign, item, amount, now, reached) -> pw.ModelUpdate:
+    return Membership.update(_credited(amount, now, reached)).where(_membership(customer, campaign, item))
+
+
+def _debit(customer, campaign, item, amount, minimum, now, reached) -> pw.ModelUpdate:
+    return Membership.update(balance=Membership.balance + amount, last_activity=now, reached=reached).where(
+        _membership(customer, campaign, item) & (Membership.balance + amount >= minimum))
+
+
+_CREDIT = Statement(lambda customer, campaign, item, amount, now, reached: _credit(
+    customer, campaign, item, amount, now, reached).returning(Membership.balance), tuples=True)
 # The first credit; a concurrent first credit of the same membership that inserted it meanwhile
 # makes this one an update.
 _JOIN = Statement(lambda customer, campaign, item, amount, now, reached: Membership.insert(
@@ -55,12 +63,26 @@ _JOIN = Statement(lambda customer, campaign, item, amount, now, reached: Members
     conflict_target=[Membership.customer, Membership.campaign, Membership.item],
     update=_credited(amount, now, reached),
 ).returning(Membership.balance), tuples=True)
-_DEBIT = Statement(lambda customer, campaign, item, amount, minimum, now, reached: Membership.update(
-    balance=Membership.balance + amount, last_activity=now, reached=reached,
-).where(_membership(customer, campaign, item) & (Membership.balance + amount >= minimum))
- .returning(Membership.balance), tuples=True)
+_DEBIT = Statement(lambda customer, campaign, item, amount, minimum, now, reached: _debit(
+    customer, campaign, item, amount, minimum, now, reached).returning(Membership.balance), tuples=True)
 
 _INSERT_ENTRY = Insert(LedgerEntry)
+
+
+def _with_entry(change: pw.ModelUpdate, values) -> pw.Insert:
+    """PostgreSQL: ``change`` and the ledger row holding ``values`` (``_INSERT_ENTRY``'s fields) in one
+    statement, so one round trip: the row is inserted only if the update changed a membership. It
+    answers the row's id and the new balance. (SQLite has no UPDATE inside WITH.)"""
+    moved = change.returning(Membership.balance).cte("moved")
+    return (LedgerEntry.insert_from(pw.Select(from_list=[moved], columns=list(values)), _INSERT_ENTRY.fields)
+            .with_cte(moved)
+            .returning(LedgerEntry.id, pw.Select(from_list=[moved], columns=[moved.c.balance])))
+
+
+_CREDIT_WITH_ENTRY = Statement(lambda customer, campaign, item, amount, now, reached, *values: _with_entry(
+    _credit(customer, campaign, item, amount, now, reached), values), tuples=True)
+_DEBIT_WITH_ENTRY = Statement(lambda customer, campaign, item, amount, minimum, now, reached, *values: _with_entry(
+    _debit(customer, campaign, item, amount, minimum, now, reached), values), tuples=True)
 
 
 def post(
@@ -83,17 +105,27 @@ def post(
     now = utcnow()
     reached = -time.time_ns()
     try:
-        if amount >= 0:
-            rows = (_CREDIT(customer.id, campaign.id, item, amount, now, reached)
-                    or _JOIN(customer.id, campaign.id, item, amount, now, reached))
+        entry, values = _INSERT_ENTRY.bind(account=account_id, campaign=campaign.id, customer=customer.id, item=item,
+                                           kind=kind, amount=amount, created=now, **details)
+        key = (customer.id, campaign.id, item, amount)
+        change = (*key, now, reached) if amount >= 0 else (*key, minimum, now, reached)
+        if not is_sqlite():
+            # The change and its row in one round trip; only a first credit (no membership to update
+            # yet) or a refused debit goes on below.
+            rows = (_CREDIT_WITH_ENTRY if amount >= 0 else _DEBIT_WITH_ENTRY)(*change, *values)
+            if rows:
+                entry.id, balance = rows[0]
+                return Posted(entry, balance)
+            rows = _JOIN(*key, now, reached) if amount >= 0 else []
+        elif amount >= 0:
+            rows = _CREDIT(*change) or _JOIN(*key, now, reached)
         else:
-            rows = _DEBIT(customer.id, campaign.id, item, amount, minimum, now, reached)
+            rows = _DEBIT(*change)
         if not rows:
             if not Customer.select().where(Customer.id == customer.id).exists():
                 raise NotFound("customer")  # deleted or merged away since it was looked up (PostgreSQL)
             raise refusal or InsufficientBalance()
-        entry = _INSERT_ENTRY(account=account_id, campaign=campaign.id, customer=customer.id, item=item, kind=kind,
-                              amount=amount, created=now, **details)
+        _INSERT_ENTRY.insert(entry, values)
     except pw.IntegrityError as exc:
         # A foreign key: the customer (or campaign) was deleted, or merged away, by a concurrent
         # request after this one looked it up (PostgreSQL; SQLite runs writes one at a time).
