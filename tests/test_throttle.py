@@ -75,7 +75,8 @@ def test_guessing_over_several_workers_is_counted_once_and_the_lock_expires(tmp_
             assert call(type="validate_customer_password", code="C1", customer_PIN="4321")["error"] == THROTTLED
             # The 3-second lock runs out: polled against a deadline; a locked try counts no failure.
             deadline = time.monotonic() + 15
-            while (answer := call(type="validate_customer_password", code="C1", customer_PIN="4321")).get("error") == THROTTLED:
+            right_pin = {"type": "validate_customer_password", "code": "C1", "customer_PIN": "4321"}
+            while (answer := call(**right_pin)).get("error") == THROTTLED:
                 assert time.monotonic() < deadline, "the 3-second lock did not run out"
                 time.sleep(0.2)
             assert answer["status"] == "success"

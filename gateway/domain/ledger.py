@@ -32,10 +32,6 @@ def _membership(customer, campaign, item):
     return (Membership.customer == customer) & (Membership.campaign == campaign) & (Membership.item == item)
 
 
-# The statements every transaction runs (gateway.domain.db.Statement), answering the new balance
-# through RETURNING. A credit inserts (_JOIN) only when no membership was updated, so the participant
-# count's trigger runs on joins only. ``reached`` (minus nanoseconds) moves only when the balance does:
-# the leaderboard's tie-break.
 def _credited(amount, now, reached) -> dict:
     return {Membership.balance: Membership.balance + amount,
             Membership.last_activity: now,
@@ -52,6 +48,10 @@ def _debit(customer, campaign, item, amount, minimum, now, reached) -> pw.ModelU
         _membership(customer, campaign, item) & (Membership.balance + amount >= minimum))
 
 
+# The statements every transaction runs (gateway.domain.db.Statement), answering the new balance
+# through RETURNING. A credit inserts (_JOIN) only when no membership was updated, so the participant
+# count's trigger runs on joins only. ``reached`` (minus nanoseconds) moves only when the balance does:
+# the leaderboard's tie-break.
 _CREDIT = Statement(lambda customer, campaign, item, amount, now, reached: _credit(
     customer, campaign, item, amount, now, reached).returning(Membership.balance), tuples=True)
 # The first credit; a concurrent first credit of the same membership that inserted it meanwhile
@@ -107,8 +107,8 @@ def post(
     try:
         entry, values = _INSERT_ENTRY.bind(account=account_id, campaign=campaign.id, customer=customer.id, item=item,
                                            kind=kind, amount=amount, created=now, **details)
-        key = (customer.id, campaign.id, item, amount)
-        change = (*key, now, reached) if amount >= 0 else (*key, minimum, now, reached)
+        target = (customer.id, campaign.id, item, amount)  # which membership, by how much
+        change = (*target, now, reached) if amount >= 0 else (*target, minimum, now, reached)
         if not is_sqlite():
             # The change and its row in one round trip; only a first credit (no membership to update
             # yet) or a refused debit goes on below.
@@ -116,9 +116,9 @@ def post(
             if rows:
                 entry.id, balance = rows[0]
                 return Posted(entry, balance)
-            rows = _JOIN(*key, now, reached) if amount >= 0 else []
+            rows = _JOIN(*target, now, reached) if amount >= 0 else []
         elif amount >= 0:
-            rows = _CREDIT(*change) or _JOIN(*key, now, reached)
+            rows = _CREDIT(*change) or _JOIN(*target, now, reached)
         else:
             rows = _DEBIT(*change)
         if not rows:

@@ -17,7 +17,7 @@ import datetime as _dt
 
 import peewee as pw
 
-from .db import database, ensure_connection
+from .db import database, ensure_connection, is_sqlite, write_transaction
 
 
 def utcnow() -> _dt.datetime:
@@ -533,27 +533,26 @@ PARTICIPANT_TRIGGERS = {
 
 
 def install_participant_triggers() -> list[str]:
-    """Create the missing ``PARTICIPANT_TRIGGERS`` and count every campaign's members afresh, in one
-    transaction (the triggers lock ``membership`` against writers until it commits); an empty list
-    when all were there. The changes made, as ``schema.upgrade`` reports them."""
+    """Create the missing ``PARTICIPANT_TRIGGERS`` and count every campaign's members afresh; an empty
+    list when all were there. The changes made, as ``schema.upgrade`` reports them. Call inside a
+    write transaction, so that no membership changes between the count and the triggers."""
     bound = database.obj
-    kind = "sqlite" if isinstance(bound, pw.SqliteDatabase) else "postgresql"
-    with database.atomic("IMMEDIATE") if kind == "sqlite" else database.atomic():
-        if kind == "sqlite":
-            present = {row[0] for row in bound.execute_sql(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'membership'")}
-        else:
-            present = {row[0] for row in bound.execute_sql(
-                "SELECT tgname FROM pg_trigger WHERE tgrelid = 'membership'::regclass AND NOT tgisinternal")}
-        missing = [(name, ddl) for name, ddl in PARTICIPANT_TRIGGERS[kind] if name not in present]
-        if not missing:
-            return []
-        for name, ddl in missing:
-            bound.execute_sql(ddl)
-        ParticipantCount.delete().execute()
-        members = (Membership.select(Membership.campaign, pw.fn.COUNT(Membership.id))
-                   .where(Membership.item == 0).group_by(Membership.campaign))
-        ParticipantCount.insert_from(members, [ParticipantCount.campaign, ParticipantCount.participants]).execute()
+    kind = "sqlite" if is_sqlite() else "postgresql"
+    if kind == "sqlite":
+        present = {row[0] for row in bound.execute_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'membership'")}
+    else:
+        present = {row[0] for row in bound.execute_sql(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'membership'::regclass AND NOT tgisinternal")}
+    missing = [(name, ddl) for name, ddl in PARTICIPANT_TRIGGERS[kind] if name not in present]
+    if not missing:
+        return []
+    for name, ddl in missing:
+        bound.execute_sql(ddl)
+    ParticipantCount.delete().execute()
+    members = (Membership.select(Membership.campaign, pw.fn.COUNT(Membership.id))
+               .where(Membership.item == 0).group_by(Membership.campaign))
+    ParticipantCount.insert_from(members, [ParticipantCount.campaign, ParticipantCount.participants]).execute()
     return [f"created trigger {name}" for name, _ in missing] + ["counted the participants of every campaign"]
 
 
@@ -561,4 +560,5 @@ def create_tables() -> None:
     """Create the tables, indexes and triggers that do not exist yet (existing ones and their data are kept)."""
     ensure_connection()
     database.create_tables(ALL_MODELS, safe=True)
-    install_participant_triggers()
+    with write_transaction():
+        install_participant_triggers()

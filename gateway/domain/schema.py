@@ -59,9 +59,8 @@ def upgrade(models: list[type[pw.Model]] | None = None) -> list[str]:
     db.ensure_connection()
     bound = db.database.obj
     changes: list[str] = []
-    # On SQLite, BEGIN IMMEDIATE: take the write lock first (waiting for it as any writer does) rather
-    # than fail when a read-started transaction cannot upgrade to a write.
-    with bound.atomic("IMMEDIATE") if isinstance(bound, pw.SqliteDatabase) else bound.atomic():
+    # A write transaction from the start (on SQLite, the writers' turn and BEGIN IMMEDIATE), as any writer.
+    with db.write_transaction():
         existing_tables = set(bound.get_tables())
         missing = [m for m in models if m._meta.table_name not in existing_tables]
         if missing:
