@@ -7,7 +7,9 @@ import json
 
 import pytest
 
-from gateway.domain.models import Campaign, Customer, Item, LedgerEntry, Membership, Promo, utcnow
+from gateway.domain import balances
+from gateway.domain.models import Campaign, Customer, Fee, Item, LedgerEntry, Membership, Promo, utcnow
+from gateway.domain.units import format_units
 
 
 def campaign(api, type_, **fields) -> str:
@@ -183,6 +185,22 @@ def test_customer_balance_of_a_new_member_is_zero(api, customer):
     cid = campaign(api, "giftcard")
     assert balance(api, cid) == "0.00"
     assert api.other().err("customer_balance", campaign_id=cid, code="C1") == "Campaign not found"
+
+
+@pytest.mark.parametrize("type_", ["points", "giftcard", "events", "earned"])
+def test_a_balance_read_with_its_campaign_is_what_holdings_sums(api, customer, type_):
+    # customer_balance reads the stored balance in the campaign's own statement; holdings reads the
+    # memberships: the two agree, fees included, on either database.
+    cid = campaign(api, type_, **({"amount_per_event": "2.50"} if type_ == "earned" else {}))
+    shown = [balance(api, cid)]
+    record(api, cid, amount="12.34")
+    record(api, cid, amount="0.66")
+    Fee.create(campaign=cid, interval=1, interval_type="days", amount=1, created=utcnow() - dt.timedelta(days=3))
+    shown.append(balance(api, cid))
+    holding = balances.holdings(customer, [Campaign.get_by_id(cid)])[cid]
+    stored = sum(m.balance for m in Membership.select().where(Membership.campaign == cid))
+    assert holding.stored == stored > 0
+    assert shown == [format_units(0, type_), format_units(holding.available, type_)]
 
 
 def test_buyx_balance_lists_items(api, customer):

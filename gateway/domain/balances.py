@@ -53,6 +53,11 @@ def holdings(customer: Customer, campaigns: list[Campaign]) -> dict[str, Holding
     return result
 
 
+def holding(customer: Customer, campaign: Campaign, stored: int) -> Holding:
+    """What ``holdings`` answers for one campaign whose stored balance was read already (no items)."""
+    return Holding(campaign, stored, deductions.deducted(customer, [campaign]).get(campaign.id, 0))
+
+
 def member_campaign_ids(customer: Customer) -> set[str]:
     """Campaigns the customer belongs to: enrolled in, or has had a transaction with."""
     return {cid for (cid,) in Membership.select(Membership.campaign).where(Membership.customer == customer.id).distinct().tuples()}

@@ -31,7 +31,7 @@ from .campaigns import CAMPAIGN_FACTS, get_campaign, in_reach
 from .db import Statement, is_sqlite
 from .errors import Conflict, InsufficientBalance, InvalidValue, NotFound
 from .models import Campaign, Customer, Item, LedgerEntry, Membership, Promo, Reward, User, utcnow
-from .units import DEFAULT_POINTS_RATIO, EARNED, EVENTS, GIFTCARD, POINTS, format_units, money_to_cents
+from .units import BUYX, DEFAULT_POINTS_RATIO, EARNED, EVENTS, GIFTCARD, POINTS, format_units, money_to_cents
 
 
 def find_customer(account_id: str, code: str | None, card_number: str | None) -> Customer:
@@ -41,28 +41,37 @@ def find_customer(account_id: str, code: str | None, card_number: str | None) ->
     return customers.get(account_id, code=code, card_number=card_number)
 
 
-def _campaign_with_customer(column: pw.Field) -> Statement:
+# The sum of the customer's memberships in the campaign: its stored balance (balances.holdings).
+_STORED = (Membership.select(pw.fn.SUM(Membership.balance))
+           .where((Membership.customer == Customer.id) & (Membership.campaign == Campaign.id)).alias("customer_stored"))
+
+
+def _campaign_with_customer(column: pw.Field, *, stored: bool = False) -> Statement:
     return Statement(lambda account_id, campaign_id, value: (
         Campaign.select(Campaign, *CAMPAIGN_FACTS, Customer.id.alias("customer_key"),
-                        Customer.code.alias("customer_code"), Customer.card_number.alias("customer_card"))
+                        Customer.code.alias("customer_code"), Customer.card_number.alias("customer_card"),
+                        *([_STORED] if stored else []))
         .join(Customer, pw.JOIN.LEFT_OUTER, on=(Customer.account == account_id) & (column == value))
         .where((Campaign.id == campaign_id) & (Campaign.account == account_id)).objects()))
 
 
-# Every transaction and balance reads its campaign and customer: one statement (one round trip) for both.
-_CAMPAIGN_WITH_CUSTOMER = {"code": _campaign_with_customer(Customer.code),
-                           "card_number": _campaign_with_customer(Customer.card_number)}
+# Every transaction and balance reads its campaign and customer: one statement (one round trip) for both;
+# a balance reads the stored balance in it too (``stored``).
+_CAMPAIGN_WITH_CUSTOMER = {(column.name, stored): _campaign_with_customer(column, stored=stored)
+                           for column in (Customer.code, Customer.card_number) for stored in (False, True)}
 
 
-def _campaign_and_customer(account_id: str, campaign_id: str, code: str | None,
-                           card_number: str | None, reach: frozenset[str] | None = None) -> tuple[Campaign, Customer | None]:
+def _campaign_and_customer(account_id: str, campaign_id: str, code: str | None, card_number: str | None,
+                           reach: frozenset[str] | None = None, *, stored: bool = False) -> tuple[Campaign, Customer | None]:
     """The caller's campaign (active or not; within ``reach``) and the customer named by ``code``, else
-    ``card_number`` (None when there is none). The customer holds its id, account, code and card number only."""
+    ``card_number`` (None when there is none). The customer holds its id, account, code and card number only;
+    with ``stored``, the campaign also holds the customer's stored balance in it (``customer_stored``)."""
     in_reach(campaign_id, reach)
     if not code and not card_number:
         get_campaign(account_id, campaign_id, active_only=False)  # "campaign not found" comes first
         find_customer(account_id, code, card_number)  # raises: no code nor card number
-    found = _CAMPAIGN_WITH_CUSTOMER["code" if code else "card_number"](account_id, campaign_id, code or card_number)
+    statement = _CAMPAIGN_WITH_CUSTOMER["code" if code else "card_number", stored]
+    found = statement(account_id, campaign_id, code or card_number)
     if not found:
         raise NotFound("campaign")
     campaign = found[0]
@@ -389,10 +398,13 @@ def standing(account_id: str, campaign_id: str, code: str | None, card_number: s
              history_length: int | None = 0, *, reach: frozenset[str] | None = None) -> Standing:
     """The customer's balance in the campaign (active or not) as of now, with the last
     ``history_length`` transactions (None: all). Errors as ``get_campaign`` then ``find_customer``."""
-    campaign, customer = _campaign_and_customer(account_id, campaign_id, code, card_number, reach)
+    campaign, customer = _campaign_and_customer(account_id, campaign_id, code, card_number, reach, stored=True)
     if customer is None:
         raise NotFound("customer")
-    holding = balances.holdings(customer, [campaign])[campaign.id]
+    if campaign.type == BUYX:  # counted per item: its memberships are read one by one
+        holding = balances.holdings(customer, [campaign])[campaign.id]
+    else:
+        holding = balances.holding(customer, campaign, int(campaign.customer_stored or 0))  # PostgreSQL sums to numeric
     entries = history(account_id, customer, campaign, history_length) if history_length != 0 else []
     pool = coalition.pool_of(account_id, campaign)
     available = coalition.available(customer, pool) if pool else holding.available
