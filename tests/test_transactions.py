@@ -193,13 +193,15 @@ def test_a_balance_read_with_its_campaign_is_what_holdings_sums(api, customer, t
     # memberships: the two agree, fees included, on either database.
     cid = campaign(api, type_, **({"amount_per_event": "2.50"} if type_ == "earned" else {}))
     shown = [balance(api, cid)]
-    record(api, cid, amount="12.34")
+    first = int(record(api, cid, amount="12.34")["transaction_id"])
+    LedgerEntry.update(created=utcnow() - dt.timedelta(days=3)).where(LedgerEntry.id == first).execute()
     record(api, cid, amount="0.66")
-    Fee.create(campaign=cid, interval=1, interval_type="days", amount=1, created=utcnow() - dt.timedelta(days=3))
+    Fee.create(campaign=cid, interval=1, interval_type="days", amount=1, created=utcnow() - dt.timedelta(days=5))
     shown.append(balance(api, cid))
     holding = balances.holdings(customer, [Campaign.get_by_id(cid)])[cid]
     stored = sum(m.balance for m in Membership.select().where(Membership.campaign == cid))
     assert holding.stored == stored > 0
+    assert holding.deducted == (3 if type_ in ("points", "giftcard") else 0)  # fees take from these types only
     assert shown == [format_units(0, type_), format_units(holding.available, type_)]
 
 
