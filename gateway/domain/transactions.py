@@ -401,11 +401,14 @@ def standing(account_id: str, campaign_id: str, code: str | None, card_number: s
     campaign, customer = _campaign_and_customer(account_id, campaign_id, code, card_number, reach, stored=True)
     if customer is None:
         raise NotFound("customer")
-    if campaign.type == BUYX:  # counted per item: its memberships are read one by one
-        holding = balances.holdings(customer, [campaign])[campaign.id]
-    else:
-        holding = balances.holding(customer, campaign, int(campaign.customer_stored or 0))  # PostgreSQL sums to numeric
-    entries = history(account_id, customer, campaign, history_length) if history_length != 0 else []
     pool = coalition.pool_of(account_id, campaign)
-    available = coalition.available(customer, pool) if pool else holding.available
-    return Standing(campaign, customer, available, holding.items, entries)
+    if pool:  # points or gift cards sharing one balance (no items): the pool's holdings, not this one's
+        available, items = coalition.available(customer, pool), {}
+    else:
+        if campaign.type == BUYX:  # counted per item: its memberships are read one by one
+            holding = balances.holdings(customer, [campaign])[campaign.id]
+        else:  # PostgreSQL sums to numeric
+            holding = balances.holding(customer, campaign, int(campaign.customer_stored or 0))
+        available, items = holding.available, holding.items
+    entries = history(account_id, customer, campaign, history_length) if history_length != 0 else []
+    return Standing(campaign, customer, available, items, entries)
