@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 import pytest
+import requests
 
+from gateway.domain import db
 from gateway.domain.models import Promo, Reward
+from gateway.legacy.render import rendered
+from servers import form, fresh_database, running_server
 
 REWARDS_ONLY = "Rewards are only available for points and events campaigns"
 PROMOS_ONLY = "Promotions are only available for points campaigns"
@@ -112,6 +116,73 @@ def test_delete_reward(api, campaigns, fmt):
     assert [r["id"] for r in rewards(api, cid)] == [keep]
     assert api.answer(fmt, "campaign_delete", action="reward", reward_id=rid)["error"] == "Reward not found"
 
+
+
+# --- kept reward lists (gateway.legacy.render.rendered) ------------------------------------------------
+
+LIST_FORMATS = [{}, {"output": "json"}, {"output": "json", "condensed": "1"}, {"callback": "jQuery1_2"}]
+
+
+def test_a_kept_reward_list_is_byte_for_byte_the_list_rendered_afresh(api, campaigns):
+    """Each state of the list, in every format: the answer asked again (kept) and the answer rendered
+    afresh are the same bytes and headers; a change made by any path, the legacy door or none, shows at once."""
+    cid = campaigns["points"]
+
+    def answers() -> list[bytes]:
+        bodies = []
+        for extra in LIST_FORMATS:
+            first = api.call("campaign_rewards", campaign_id=cid, **extra)
+            kept = api.call("campaign_rewards", campaign_id=cid, **extra)
+            rendered.cache_clear()
+            afresh = api.call("campaign_rewards", campaign_id=cid, **extra)
+            assert first.data == kept.data == afresh.data
+            assert dict(first.headers) == dict(kept.headers) == dict(afresh.headers)
+            bodies.append(first.data)
+        return bodies
+
+    states = {"none": answers()}
+    rid = add_reward(api, cid, level=500, description="Tea")
+    states["Tea"] = answers()
+    api.ok("campaign_update", action="reward", campaign_id=cid, reward_id=rid, new_reward_description="Cake")
+    states["Cake"] = answers()
+    Reward.update(description="Pie").where(Reward.id == int(rid)).execute()  # no door: an operator's UPDATE
+    states["Pie"] = answers()
+    Reward.update(level=5000).where(Reward.id == int(rid)).execute()
+    states["Pie at 5000"] = answers()
+    api.ok("campaign_delete", action="reward", campaign_id=cid, reward_id=rid)
+    states["deleted"] = answers()
+    for name, bodies in states.items():
+        for body in bodies:
+            assert (b"Pie" in body) == name.startswith("Pie") and (b"5000" in body) == (name == "Pie at 5000")
+            assert (b"Tea" in body) == (name == "Tea") and (b"Cake" in body) == (name == "Cake")
+    assert states["deleted"] == states["none"]
+    assert len({tuple(bodies) for bodies in states.values()}) == len(states) - 1
+    assert api.err("campaign_rewards", campaign_id=campaigns["giftcard"]) == REWARDS_ONLY  # errors are never kept
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_every_worker_answers_a_changed_reward_list_at_once(backend, tmp_path):
+    """Two gunicorn workers both keep the list; a reward changed outside any request shows in the very
+    next answer of each, because what they keep is keyed by the rows each request reads."""
+    with fresh_database(backend, tmp_path) as url:
+        with running_server(url, workers=2) as server:
+            session = requests.Session()
+
+            def ask(type_, **fields) -> dict:
+                doc = session.post(server.url, data=form(type_, **fields), timeout=30).json()
+                assert doc["status"] == "success", doc
+                return doc
+
+            cid = ask("campaign_new", action="campaign", campaign_type="points", campaign_name="P")["campaign"]["id"]
+            rid = ask("campaign_new", action="reward", campaign_id=cid, reward_level=100,
+                      reward_description="Tea")["campaign"]["reward"]["id"]
+            for _ in range(40):  # sync workers close every connection: the requests fall to both
+                assert [r["description"] for r in ask("campaign_rewards", campaign_id=cid)["rewards"]] == ["Tea"]
+            with db.write_transaction():
+                Reward.update(description="Cake").where(Reward.id == int(rid)).execute()
+            seen = [[r["description"] for r in ask("campaign_rewards", campaign_id=cid)["rewards"]] for _ in range(40)]
+            assert seen == [["Cake"]] * 40
 
 # --- promotions --------------------------------------------------------------------------------------
 

@@ -17,9 +17,9 @@ from . import tokens
 from .auth import Caller, authenticate, authorize
 from .messages import BODY_TOO_LARGE, BUSY, INTERNAL, NOT_INITIALISED, LegacyError, wording
 from .registry import Call, registry
-from .render import OutputFormat, render, render_error
+from .render import OutputFormat, render, render_error, rendered
 from .transport import fallback_format, output_format, query_form, read_form, refuse_nul
-from .tree import from_plain, to_plain
+from .tree import Memo, from_plain, to_plain
 
 log = logging.getLogger(__name__)
 bp = Blueprint("legacy", __name__)
@@ -112,7 +112,10 @@ def _dispatch(req: Request, form: dict[str, str], call: Call, caller: Caller, fm
     except ValidationError as exc:
         raise LegacyError(*messages_of(exc)) from None
     if not call.writes:
-        return _respond(fmt, render(fmt, "success", call.handler(data, caller)))
+        answer = call.handler(data, caller)
+        if isinstance(answer, Memo):
+            return _respond(fmt, [rendered(fmt, answer.build, answer.args)])
+        return _respond(fmt, render(fmt, "success", answer))
     key = (req.headers.get("Idempotency-Key") or form.get("idempotency_key") or "").strip()
     fields = sorted((k, v) for k, v in form.items() if k not in _NOT_PART_OF_REQUEST)
     children, replayed = service.run_write(

@@ -5,6 +5,7 @@ time. So a lazy list (a report's rows) streams from the database to the socket, 
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import logging
@@ -55,6 +56,13 @@ def render(fmt: OutputFormat, status: str, children: list) -> Iterable[bytes]:
     stream = _stream(parts)
     # The first piece is rendered before the view returns: a fault there still gets an error envelope.
     return itertools.chain([next(stream)], stream)
+
+
+@functools.lru_cache(maxsize=256)
+def rendered(fmt: OutputFormat, build, args: tuple) -> bytes:
+    """``render(fmt, "success", build(*args))`` as one body, kept for the last 256 answers asked
+    (a ``tree.Memo``; docs/performance.md, "Kept speed shortcuts")."""
+    return b"".join(render(fmt, "success", build(*args)))
 
 
 def render_error(fmt: OutputFormat, messages: list[str], detail: list | None = None) -> Iterator[bytes]:

@@ -12,7 +12,7 @@ Handlers never format for a wire: they build these nodes, and the renderers do t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, NamedTuple
+from typing import Any, Callable, Iterable, NamedTuple
 
 
 @dataclass(slots=True)
@@ -46,6 +46,19 @@ class Row(NamedTuple):
     tag: str
     names: tuple[str, ...]
     texts: tuple[str, ...]
+
+
+class Memo(NamedTuple):
+    """What a read handler may return instead of a tree when its answer is a pure function of ``args``:
+    ``build(*args)`` is the tree. The endpoint renders each (format, ``build``, ``args``) once per worker
+    and answers the kept bytes while they are asked again (``render.rendered``).
+
+    ``args`` are what the handler read (rows of str, int and None): values that are equal only when
+    they print alike, unlike floats or Decimals (``1 == 1.0``).
+    """
+
+    build: Callable[..., list]
+    args: tuple
 
 
 def el(tag: str, *children: Any, status: str | None = None, **fields: Any) -> E:

@@ -11,7 +11,7 @@ from ...domain.models import Item, Promo, Reward
 from .. import listing
 from ..messages import INVALID_FIELD, MESSAGES, MISSING_FIELD, REASONS
 from ..registry import call
-from ..tree import Items, el, leaves
+from ..tree import Items, Memo, el, leaves
 from .campaigns import NOTHING_TO_UPDATE, picked
 
 CAMPAIGN_NOT_FOUND = "Campaign not found"
@@ -86,11 +86,16 @@ def reward_node(reward: domain.RewardLine):
     return node
 
 
+def rewards_tree(campaign_id: str, rewards: tuple[domain.RewardLine, ...]) -> list:
+    return [el("campaign", id=campaign_id), Items("rewards", [reward_node(r) for r in rewards])]
+
+
 @call("campaign_rewards", schema=s.CampaignId, errors=REWARD_ERRORS)
-def campaign_rewards(data: dict, caller) -> list:
+def campaign_rewards(data: dict, caller) -> Memo:
     """List a points or events campaign's rewards, cheapest first."""
     rewards = domain.rewards_of(caller.account_id, data["campaign_id"], reach=caller.reach)
-    return [el("campaign", id=data["campaign_id"]), Items("rewards", [reward_node(r) for r in rewards])]
+    # Tills and shop pages ask on every view, and the list seldom changes: rendered once per worker.
+    return Memo(rewards_tree, (data["campaign_id"], tuple(rewards)))
 
 
 # --- promotions --------------------------------------------------------------------------------------
