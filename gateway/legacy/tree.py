@@ -11,6 +11,7 @@ Handlers never format for a wire: they build these nodes, and the renderers do t
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, NamedTuple
 
@@ -86,6 +87,11 @@ def leaf(tag: str, value: Any) -> Leaf:
     if isinstance(value, bool):
         return (tag, "Y" if value else "N")
     return (tag, str(value))
+
+
+def stamp(when: dt.datetime | None) -> str | None:
+    """A stored (naive UTC) date and time as legacy answers print it, ``2026-12-02 12:07:37``; None stays None."""
+    return when.isoformat(" ", "seconds") if when else None
 
 
 def to_plain(nodes: list) -> list:

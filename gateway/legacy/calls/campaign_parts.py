@@ -11,7 +11,7 @@ from ...domain.models import Item, Promo, Reward
 from .. import listing
 from ..messages import INVALID_FIELD, MESSAGES, MISSING_FIELD, REASONS
 from ..registry import call
-from ..tree import Items, Memo, el, leaves
+from ..tree import Items, Memo, el, leaves, stamp
 from .campaigns import NOTHING_TO_UPDATE, picked
 
 CAMPAIGN_NOT_FOUND = "Campaign not found"
@@ -26,10 +26,6 @@ ITEM_ERRORS = (CAMPAIGN_NOT_FOUND, MESSAGES["item_wrong_campaign_type"])
 NOT_AN_ID = "Not a valid id"
 PROMO_COLUMNS = {"promotion": "description", "operation": "operation", "multiplier": "amount"}
 ITEM_COLUMNS = {"service_product": "description", "reward_id": "id", "buy_amount": "reward_level"}
-
-
-def _stamp(value) -> str | None:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value else None
 
 
 def _created(campaign_id: str, tag: str, part_id: int) -> list:
@@ -147,7 +143,7 @@ def promo_delete(data: dict, caller) -> list:
 def promo_node(p: Promo):
     # Element names as client code reads them (operand, value): the legacy page did not show this answer.
     return el("promotion", id=p.id, operand=p.operation, value=p.amount, description=p.description,
-              promo_custom_id=p.custom_id, promo_start_date=_stamp(p.start_date), promo_end_date=_stamp(p.end_date))
+              promo_custom_id=p.custom_id, promo_start_date=stamp(p.start_date), promo_end_date=stamp(p.end_date))
 
 
 @call("campaign_promos", schema=s.PromosList, errors=(NEED_CAMPAIGN,) + PROMO_ERRORS + listing.errors(s.PROMO_SEARCH))

@@ -9,7 +9,7 @@ from ...domain.units import BUYX, DEFAULT_POINTS_RATIO, EARNED, POINTS, format_u
 from .. import listing
 from ..messages import INVALID_FIELD, MESSAGES, REASONS, SENTENCES
 from ..registry import call
-from ..tree import E, Items, el, leaves
+from ..tree import E, Items, el, leaves, stamp
 
 NOT_FOUND = "Campaign not found"
 NOTHING_TO_UPDATE = SENTENCES[("changes", "nothing_to_update")]
@@ -32,7 +32,7 @@ def campaign_node(c: Campaign, account, items_by_campaign: dict | None = None) -
                                item_identifier=i.identifier) for i in items_by_campaign.get(c.id, [])])
         )
     node.children += leaves(currency=account.currency, glyph=account.glyph,
-                            created_stamp=c.created.strftime("%Y-%m-%d %H:%M:%S"))
+                            created_stamp=stamp(c.created))
     return node
 
 

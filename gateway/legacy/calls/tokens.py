@@ -11,11 +11,7 @@ from ...domain import service, tokens as domain
 from ...domain.errors import NotFound
 from ..messages import MESSAGES, MISSING_FIELD
 from ..registry import call
-from ..tree import el, leaf
-
-
-def _stamp(when) -> str:
-    return when.strftime("%Y-%m-%d %H:%M:%S")
+from ..tree import el, leaf, stamp
 
 
 # Not writes=True although it inserts: the endpoint would keep an idempotent answer, the token itself,
@@ -33,7 +29,7 @@ def generate_time_token(data: dict, caller) -> list:
     issued, _ = service.run_write(lambda: domain.issue(
         caller.account_id, getattr(caller.user, "id", None), interval=data["token_interval"], code=data.get("code"),
         card_number=data.get("card_number"), campaign_id=data.get("campaign_id")), account_id=caller.account_id)
-    return [leaf("token", issued.token), leaf("expires", _stamp(issued.expires))]
+    return [leaf("token", issued.token), leaf("expires", stamp(issued.expires))]
 
 
 @call("validate_time_token", schema=s.ValidateTimeToken,
@@ -43,5 +39,5 @@ def validate_time_token(data: dict, caller) -> list:
     """Whether a token of this account is still valid: answers its expiry (UTC), the seconds left and
     the customer code and campaign it is bound to; an unknown or expired token is an error."""
     grant = domain.check(data["token"], caller.account_id)
-    return [el("token", status="valid", expires=_stamp(grant.expires), expires_in=grant.seconds_left(),
+    return [el("token", status="valid", expires=stamp(grant.expires), expires_in=grant.seconds_left(),
                code=grant.customer_code, campaign_id=grant.campaign_id)]

@@ -15,7 +15,7 @@ from ...domain.models import Item
 from ...domain.units import BUYX, format_units
 from ..messages import MISSING_FIELD
 from ..registry import call, registry
-from ..tree import E, Items, el, leaf, leaves
+from ..tree import E, Items, el, leaf, leaves, stamp
 
 
 def _mail(data: dict, caller, receipt: domain.Receipt) -> None:
@@ -23,10 +23,6 @@ def _mail(data: dict, caller, receipt: domain.Receipt) -> None:
     SMTP server is configured: docs/mail.md). The answer is the same either way."""
     if data["send_transaction_email"] and mail.settings_from(current_app.config) is not None:
         mail.transaction_mail(caller.account_id, receipt)
-
-
-def _stamp(when) -> str:
-    return when.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _subjects(data: dict, caller):
@@ -45,7 +41,7 @@ def receipt_node(receipt: domain.Receipt, caller) -> E:
         campaign_id=receipt.campaign.id,
         code=receipt.customer.code,
         card_number=receipt.customer.card_number,
-        date=_stamp(receipt.entry.created),
+        date=stamp(receipt.entry.created),
         amount=receipt.amount,
         balance=receipt.balance_text,
     )
@@ -117,7 +113,7 @@ def transaction_nodes(entries: list[domain.Transaction], campaign_type: str) -> 
     """One node per history row: an item and custom fields follow the common leaves when set."""
     nodes = []
     for entry in entries:
-        node = el("transaction", id=entry.id, date=_stamp(entry.created), user_name=entry.user_name,
+        node = el("transaction", id=entry.id, date=stamp(entry.created), user_name=entry.user_name,
                   amount=format_units(abs(entry.amount), campaign_type), authorization=entry.authorization,
                   redeemed="Y" if entry.amount < 0 else "N")
         if entry.item:
