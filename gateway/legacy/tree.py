@@ -49,13 +49,15 @@ class Row(NamedTuple):
     texts: tuple[str, ...]
 
 
-class Memo(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Memo:
     """What a read handler may return instead of a tree when its answer is a pure function of ``args``:
     ``build(*args)`` is the tree. The endpoint renders each (format, ``build``, ``args``) once per worker
     and answers the kept bytes while they are asked again (``render.rendered``).
 
     ``args`` are what the handler read (rows of str, int and None): values that are equal only when
-    they print alike, unlike floats or Decimals (``1 == 1.0``).
+    they print alike, unlike floats or Decimals (``1 == 1.0``). Not a tuple, so that it is never taken
+    for a leaf; only the endpoint's read path accepts it.
     """
 
     build: Callable[..., list]
