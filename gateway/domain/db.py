@@ -319,6 +319,17 @@ def failure(exc: peewee.DatabaseError) -> str | None:
 _prepared: "weakref.WeakKeyDictionary[object, set[str]]" = weakref.WeakKeyDictionary()
 
 
+# Text and integer columns come from the drivers as str and int already: their fields' conversion
+# would hand every value back unchanged, so it is not called.
+_AS_GIVEN = (peewee.Field.adapt, peewee.CharField.adapt, peewee.IntegerField.adapt)
+
+
+def _converter(field: peewee.Field | None):
+    if field is None or (type(field).python_value is peewee.Field.python_value and type(field).adapt in _AS_GIVEN):
+        return None
+    return field.python_value
+
+
 class Statement:
     """A query whose SQL is built once per kind of database and then run with new values.
 
@@ -327,8 +338,9 @@ class Statement:
     called once with one placeholder per argument and returns a peewee query; each call then binds
     the arguments in the placeholders' places, runs the SQL (``execute_sql``) and answers the rows as
     model objects built with the model's constructor, or as tuples with ``tuples=True``. A selected
-    field's values are converted by it (``python_value``); other columns (aliases) come as the driver
-    gives them, as attributes of the objects.
+    field's values are converted by it (``python_value``) unless it is a text or integer field, whose
+    values the driver gives as they would come out; other columns (aliases) come as the driver gives
+    them, as attributes of the objects.
 
     On PostgreSQL it is prepared once per connection and run with EXECUTE (``PostgresqlDatabase``).
     Arguments are bound as given: pass what the column stores (text, int, None, a datetime).
@@ -351,7 +363,7 @@ class Statement:
         compiled = self._compiled.get(kind)
         if compiled is None:
             compiled = self._compiled[kind] = self._compile(len(args))
-        model, sql, slots, fields = compiled
+        model, sql, slots, fields, converters = compiled
         params = [args[index] if index is not None else value for index, value in slots]
         if kind is PostgresqlDatabase and self.prepares and database.obj.prepare:
             cursor = self._execute_prepared(sql, params)
@@ -360,9 +372,8 @@ class Statement:
         if cursor.description is None:
             return []
         rows = cursor.fetchall()
-        if fields:
-            rows = [[field.python_value(v) if field is not None else v for field, v in zip(fields, row)]
-                    for row in rows]
+        if converters:
+            rows = [[v if convert is None else convert(v) for convert, v in zip(converters, row)] for row in rows]
         if self.tuples:
             return [tuple(row) for row in rows]
         shape = self._shapes.get(kind)
@@ -417,7 +428,8 @@ class Statement:
         # A SELECT's columns in order: a field's values are converted by it, other columns (aliases,
         # what a write answers with RETURNING) come as the driver gives them.
         fields = [c if isinstance(c, peewee.Field) else None for c in getattr(query, "selected_columns", None) or []]
-        return query.model, sql, slots, fields
+        converters = [_converter(field) for field in fields]
+        return query.model, sql, slots, fields, converters if any(converters) else None
 
 
 class Insert:
