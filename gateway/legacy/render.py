@@ -112,6 +112,9 @@ def _stream(parts: Iterator[bytes]) -> Iterator[bytes]:
 # --- XML ---------------------------------------------------------------------------------------------
 
 def clean_xml_text(text: str) -> str:
+    # Printable ASCII, most texts, is all XML characters: only other texts need the search.
+    if text.isascii() and text.isprintable():
+        return text
     return _NOT_XML_CHAR.sub("\ufffd", text)
 
 
@@ -159,7 +162,11 @@ def _element(node, parent=None) -> etree._Element:
     if node.text:
         element.text = clean_xml_text(node.text)
     for child in node.children:
-        if isinstance(child, Items):
+        if type(child) is tuple:  # a leaf, the commonest child: no call of its own
+            sub = etree.SubElement(element, child[0])
+            if child[1]:
+                sub.text = clean_xml_text(child[1])
+        elif isinstance(child, Items):
             holder = etree.SubElement(element, child.plural) if child.wrapped else element
             for item in child.items:
                 _element(item, holder)
