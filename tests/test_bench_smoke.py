@@ -150,3 +150,36 @@ def test_each_database_has_its_server_shape_and_floors():
     assert floors["campaign_rewards"] == {"sqlite": 0.60, "postgres": 0.31}
     assert floors["record_activity"] == {"sqlite": 0.30, "postgres": 0.16}
     assert floors["customer_balance"]["sqlite"] == 0.45 and floors["campaign_new_reward"]["sqlite"] == 0.35
+
+
+def test_instruction_counts_serve_the_harness_requests_and_stop_at_a_failed_one(tmp_path):
+    # bench/instructions.py's counted process, run here without valgrind: it serves every scenario's
+    # requests (and the bare route's) on the loaded data, and exits with an error at an answer that is
+    # not a success, so that a count is never taken of failing requests.
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from bench.instructions import bodies
+
+    root = Path(__file__).resolve().parent.parent
+    ds, _ = run.load_into(f"sqlite:///{tmp_path / 'i.db'}", 7, 90)
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'i.db'}"}
+
+    def serve(path: str, fields: dict) -> subprocess.CompletedProcess:
+        command = [sys.executable, "bench/instructions.py", "--child", path, run.form_body(fields), "7", "4", "6"]
+        return subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=120)
+
+    for scenario in scenarios(ds):
+        done = serve("/", scenario.fields)
+        assert done.returncode == 0, (scenario.name, done.stderr[-2000:])
+    assert serve("/__bare", {}).returncode == 0
+    failed = serve("/", {"type": "customer_balance", "campaign_id": "0", "code": loader.code_of(1)})
+    assert failed.returncode != 0 and "a request failed" in failed.stderr
+
+    template = run.form_body(next(s for s in scenarios(ds) if s.name == "record_activity").fields)
+    made = bodies(template, 7, 50)
+    assert made == bodies(template, 7, 50) and len(set(made)) > 40  # seeded, and varied as post.lua varies
+    assert not any(b"__" in body for body in made)
+    assert {body.split(b"code=")[1][:8] for body in made} <= {loader.code_of(i).encode() for i in range(7)}
