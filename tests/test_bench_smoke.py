@@ -6,11 +6,16 @@ file, or a PostgreSQL database made from a template) and take the median of its 
 """
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
 
 from bench import loader, run
+from bench.instructions import bodies
 from bench.run import scenarios
 from gateway.domain import db, ledger
 from gateway.domain.models import Customer, LedgerEntry, Membership
@@ -156,13 +161,6 @@ def test_instruction_counts_serve_the_harness_requests_and_stop_at_a_failed_one(
     # bench/instructions.py's counted process, run here without valgrind: it serves every scenario's
     # requests (and the bare route's) on the loaded data, and exits with an error at an answer that is
     # not a success, so that a count is never taken of failing requests.
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    from bench.instructions import bodies
-
     root = Path(__file__).resolve().parent.parent
     ds, _ = run.load_into(f"sqlite:///{tmp_path / 'i.db'}", 7, 90)
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'i.db'}"}
