@@ -29,7 +29,7 @@ _DUMMY_PASSWORD: str | None = None
 
 
 def hash_key(key: str) -> str:
-    # SHA-256: an API key has enough entropy that a slow KDF would only add latency.
+    # SHA-256, unkeyed: keys are random (128 bits and more), so a slow KDF or a pepper would add only latency.
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
