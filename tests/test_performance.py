@@ -1,5 +1,5 @@
-"""The shortcuts the hot paths take (docs/performance.md) keep every behaviour: prepared statements, the
-authentication cache, the has-deductions flag and the writers' queue."""
+"""What the hot paths (docs/performance.md) must keep: a key read afresh on every request, the stored
+ledger row in a receipt, the has-deductions flag, the writers' queue, the history's user names."""
 from __future__ import annotations
 
 import datetime as dt
