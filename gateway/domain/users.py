@@ -29,7 +29,8 @@ _DUMMY_PASSWORD: str | None = None
 
 
 def hash_key(key: str) -> str:
-    # SHA-256, unkeyed: keys are random (128 bits and more), so a slow KDF or a pepper would add only latency.
+    # SHA-256, unkeyed: keys are issued at random (ours carry 128 bits or more), so a slow KDF would add only
+    # latency. A key kept from a legacy server by create-user --api-key was issued at random there too.
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
