@@ -167,7 +167,7 @@ def dispatch(r: Route, params: dict) -> Response:
         key = f"v1 {r.method} {r.path} {json.dumps(params, sort_keys=True)} {reference}" if reference else ""
         answer, replayed = service.run_write(
             lambda: r.handler(caller, data, **params), account_id=caller.tenant_id, key=key,
-            fingerprint=service.request_hash(r.method, r.path, params, canonical) if key else "")
+            request=lambda: (r.method, r.path, params, canonical))
         headers = {"Idempotent-Replayed": "true"} if replayed else None
         return respond({"status": "success", "data": answer}, r.status, headers)
     except E.ApiError as exc:

@@ -19,22 +19,18 @@ T = TypeVar("T")
 MAX_KEY_LENGTH = 255
 
 
-def request_hash(*parts) -> str:
-    """A fingerprint of what a request asked (JSON-able parts), to tell a retry from a reuse of its key."""
-    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
-
-
-def run_write(work: Callable[[], T], *, account_id: str, key: str = "", fingerprint: str = "",
+def run_write(work: Callable[[], T], *, account_id: str, key: str = "", request: Callable[[], tuple] = tuple,
               dump: Callable[[T], str] = json.dumps, load: Callable[[str], T] = json.loads) -> tuple[T, bool]:
     """Run ``work`` in one write transaction; returns its answer and whether it was a replay.
 
     With a ``key``, the key's row is inserted before ``work`` runs and in the same transaction as its
     writes: a concurrent retry waits on the key's unique index and then replays the committed answer,
-    and a failure leaves neither the key nor any write behind. The same key with another
-    ``fingerprint`` is refused.
+    and a failure leaves neither the key nor any write behind. The same key with another request is
+    refused: ``request()`` gives what was asked as JSON-able parts, and is called only with a key.
     """
     if len(key) > MAX_KEY_LENGTH:
         raise InvalidValue("idempotency_key", "too_long", maximum=MAX_KEY_LENGTH)
+    fingerprint = hashlib.sha256(json.dumps(request()).encode()).hexdigest() if key else ""
     with db.write_transaction():
         if not key:
             return work(), False

@@ -117,12 +117,9 @@ def _dispatch(req: Request, form: dict[str, str], call: Call, caller: Caller, fm
             return _respond(fmt, [rendered(fmt, answer.build, answer.args)])
         return _respond(fmt, render(fmt, "success", answer))
     key = (req.headers.get("Idempotency-Key") or form.get("idempotency_key") or "").strip()
-    fingerprint = ""
-    if key:  # what a retry must repeat, to tell it from another request reusing the key
-        fields = sorted((k, v) for k, v in form.items() if k not in _NOT_PART_OF_REQUEST)
-        fingerprint = service.request_hash(call.name, fields)
     children, replayed = service.run_write(
-        lambda: call.handler(data, caller), account_id=caller.account_id, key=key, fingerprint=fingerprint,
+        lambda: call.handler(data, caller), account_id=caller.account_id, key=key,
+        request=lambda: (call.name, sorted((k, v) for k, v in form.items() if k not in _NOT_PART_OF_REQUEST)),
         dump=lambda tree: json.dumps(to_plain(tree)), load=lambda text: from_plain(json.loads(text)))
     headers = {"Idempotent-Replayed": "true"} if replayed else None
     return _respond(fmt, render(fmt, "success", children), headers)
